@@ -1,0 +1,51 @@
+# Atende: `make dev` runs the whole local stack, `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+TASKS_VENV := .venv-tasks
+BIN := $(VENV)/bin
+
+.PHONY: dev test lint format typecheck unit package clean prerequisites
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(TASKS_VENV)/.installed:
+	$(PYTHON) -m venv $(TASKS_VENV)
+	$(TASKS_VENV)/bin/pip install --quiet 'gcloud-tasks-emulator==0.6.2' 'protobuf<5'
+	touch $@
+
+.env: .env.example
+	@test -f .env || cp .env.example .env
+
+prerequisites:
+	@bash .ci/prerequisites
+
+dev: prerequisites $(BIN)/.installed $(TASKS_VENV)/.installed .env
+	$(BIN)/atende dev
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check shared functions tests
+	$(BIN)/ruff format --check shared functions tests
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+test: prerequisites $(BIN)/.installed $(TASKS_VENV)/.installed lint typecheck
+	$(BIN)/pytest --cov --cov-report=term
+
+unit: $(BIN)/.installed
+	$(BIN)/pytest tests/unit -q
+
+package: $(BIN)/.installed
+	$(BIN)/atende package --out build
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix shared functions tests
+	$(BIN)/ruff format shared functions tests
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* .atende

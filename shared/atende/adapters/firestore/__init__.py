@@ -1,0 +1,1 @@
+"""Firestore adapters: sessions, dedupe, outbox and audit, with transactional version checks."""

@@ -1,0 +1,47 @@
+"""Model <-> Firestore document conversion, and the collection names in one place."""
+
+from __future__ import annotations
+
+import uuid
+from enum import Enum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from atende.domain.audit import AuditEntry
+
+SESSIONS = "sessions"
+DEDUPE = "dedupe"
+OUTBOX = "outbox"
+AUDIT = "audit"
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def to_document(model: BaseModel, *, exclude: set[str] | None = None) -> dict[str, Any]:
+    """Datetimes stay datetimes (Firestore timestamps, which TTL policies need)."""
+    document: dict[str, Any] = _plain(model.model_dump(mode="python", exclude=exclude))
+    return document
+
+
+def from_document(model: type[ModelT], data: dict[str, Any] | None) -> ModelT | None:
+    return None if data is None else model.model_validate(data)
+
+
+def audit_document_id() -> str:
+    """Audit entries only store, they never dedupe: a random id spreads writes."""
+    return uuid.uuid4().hex
+
+
+def audit_document(entry: AuditEntry) -> dict[str, Any]:
+    return to_document(entry)

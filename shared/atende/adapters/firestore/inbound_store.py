@@ -1,0 +1,189 @@
+"""Inbound side of Firestore: dedupe + session + outbox + audit, committed together.
+
+One transaction per inbound event: the dedupe record can never outlive a failure of the work
+it guards, because it commits with that work or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from atende.adapters.firestore import codec
+from atende.adapters.firestore.client import TRANSACTION_ATTEMPTS, is_transient
+from atende.domain.audit import AuditEntry
+from atende.domain.dedupe import DedupeRecord
+from atende.domain.events import StatusEvent
+from atende.domain.outbox import OutboxRecord
+from atende.domain.session import Session
+from atende.errors import TransientError
+from atende.ports import (
+    Checkpoints,
+    Clock,
+    InboundDecision,
+    InboundOutcome,
+    StatusDecision,
+)
+
+#: A concurrent first message can race us to create the same session; we then start over.
+_CREATE_RACE_ATTEMPTS = 3
+
+
+class FirestoreInboundStore:
+    def __init__(self, client: Any, clock: Clock, checkpoints: Checkpoints) -> None:
+        self._db = client
+        self._clock = clock
+        self._checkpoints = checkpoints
+
+    # -- helpers -------------------------------------------------------------------------
+    def _ref(self, collection: str, key: str) -> Any:
+        return self._db.collection(collection).document(key)
+
+    def _run(self, body: Callable[[Any], Any]) -> Any:
+        from google.api_core.exceptions import AlreadyExists
+        from google.cloud import firestore
+
+        for attempt in range(_CREATE_RACE_ATTEMPTS):
+            transaction = self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS)
+            try:
+                return firestore.transactional(body)(transaction)
+            except AlreadyExists:
+                if attempt == _CREATE_RACE_ATTEMPTS - 1:
+                    raise TransientError("kept losing a create race", code="conflict") from None
+            except Exception as error:
+                if is_transient(error):
+                    raise TransientError("firestore unavailable or contended") from error
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _snapshots(self, transaction: Any, refs: list[Any]) -> dict[str, Any]:
+        return {
+            snap.reference.path: snap for snap in self._db.get_all(refs, transaction=transaction)
+        }
+
+    def _is_duplicate(self, snapshot: Any, now: datetime) -> DedupeRecord | None:
+        if not snapshot.exists:
+            return None
+        record = codec.from_document(DedupeRecord, snapshot.to_dict())
+        return None if record is None or record.expired(now) else record
+
+    def _write_audit(self, transaction: Any, entries: tuple[AuditEntry, ...]) -> None:
+        for entry in entries:
+            ref = self._ref(codec.AUDIT, codec.audit_document_id())
+            transaction.set(ref, codec.audit_document(entry))
+
+    def load_outbox(self, ids: tuple[str, ...]) -> tuple[OutboxRecord, ...]:
+        refs = [self._ref(codec.OUTBOX, outbox_id) for outbox_id in ids]
+        found = {snap.id: snap for snap in self._db.get_all(refs) if snap.exists}
+        return tuple(
+            OutboxRecord.model_validate(found[outbox_id].to_dict())
+            for outbox_id in ids
+            if outbox_id in found
+        )
+
+    # -- InboundStore --------------------------------------------------------------------
+    def record_message(
+        self,
+        key: str,
+        dedupe: DedupeRecord,
+        session_id: str,
+        decide: Callable[[Session | None], InboundDecision],
+    ) -> InboundOutcome:
+        dedupe_ref = self._ref(codec.DEDUPE, key)
+        session_ref = self._ref(codec.SESSIONS, session_id)
+
+        def body(transaction: Any) -> InboundOutcome | DedupeRecord:
+            snaps = self._snapshots(transaction, [dedupe_ref, session_ref])
+            existing = self._is_duplicate(snaps[dedupe_ref.path], self._clock.now())
+            if existing is not None:
+                return existing
+            session_snap = snaps[session_ref.path]
+            current = (
+                codec.from_document(Session, session_snap.to_dict())
+                if session_snap.exists
+                else None
+            )
+            decision = decide(current)
+            outbox_ids = tuple(record.id for record in decision.outbox)
+            transaction.set(
+                dedupe_ref, codec.to_document(dedupe.model_copy(update={"outbox_ids": outbox_ids}))
+            )
+            self._checkpoints.reached("process.after_dedupe")
+            session_doc = codec.to_document(decision.session)
+            if session_snap.exists:
+                # The version check: the session must be exactly the one `decide` saw.
+                option = self._db.write_option(last_update_time=session_snap.update_time)
+                transaction.update(session_ref, session_doc, option=option)
+            else:
+                transaction.create(session_ref, session_doc)
+            self._checkpoints.reached("process.after_session_save")
+            for record in decision.outbox:
+                transaction.create(self._ref(codec.OUTBOX, record.id), codec.to_document(record))
+            self._checkpoints.reached("process.after_outbox_write")
+            self._write_audit(transaction, decision.audit)
+            return InboundOutcome(duplicate=False, outbox=decision.outbox)
+
+        result = self._run(body)
+        if isinstance(result, DedupeRecord):
+            return InboundOutcome(duplicate=True, outbox=self.load_outbox(result.outbox_ids))
+        outcome: InboundOutcome = result
+        return outcome
+
+    def record_event(self, key: str, dedupe: DedupeRecord, audit: tuple[AuditEntry, ...]) -> bool:
+        dedupe_ref = self._ref(codec.DEDUPE, key)
+
+        def body(transaction: Any) -> bool:
+            snapshot = dedupe_ref.get(transaction=transaction)
+            if self._is_duplicate(snapshot, self._clock.now()) is not None:
+                return False
+            transaction.set(dedupe_ref, codec.to_document(dedupe))
+            self._write_audit(transaction, audit)
+            return True
+
+        recorded: bool = self._run(body)
+        return recorded
+
+    def apply_status(
+        self,
+        key: str,
+        dedupe: DedupeRecord,
+        event: StatusEvent,
+        decide: Callable[[OutboxRecord | None], StatusDecision],
+    ) -> bool:
+        dedupe_ref = self._ref(codec.DEDUPE, key)
+
+        def body(transaction: Any) -> bool:
+            if self._is_duplicate(dedupe_ref.get(transaction=transaction), self._clock.now()):
+                return False
+            snapshot = self._find_outbox(transaction, event)
+            current = OutboxRecord.model_validate(snapshot.to_dict()) if snapshot else None
+            decision = decide(current)
+            transaction.set(dedupe_ref, codec.to_document(dedupe))
+            if snapshot is not None and decision.record is not None and decision.record != current:
+                option = self._db.write_option(last_update_time=snapshot.update_time)
+                transaction.update(
+                    snapshot.reference, codec.to_document(decision.record), option=option
+                )
+            self._write_audit(transaction, decision.audit)
+            return True
+
+        applied: bool = self._run(body)
+        return applied
+
+    def _find_outbox(self, transaction: Any, event: StatusEvent) -> Any:
+        """By the callback data we attached to the send, else by the provider's message id."""
+        if event.callback_data:
+            snapshot = self._ref(codec.OUTBOX, event.callback_data).get(transaction=transaction)
+            if snapshot.exists and snapshot.get("channel") == event.channel:
+                return snapshot
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = (
+            self._db.collection(codec.OUTBOX)
+            .where(filter=FieldFilter("provider_message_id", "==", event.provider_message_id))
+            .limit(1)
+        )
+        for snapshot in transaction.get(query):
+            return snapshot
+        return None

@@ -1,0 +1,125 @@
+"""Outbound side of Firestore: claim a record for sending, record its outcome, keep the
+session's reply order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from atende.adapters.firestore import codec
+from atende.adapters.firestore.client import TRANSACTION_ATTEMPTS, is_transient
+from atende.domain.audit import AuditEntry
+from atende.domain.outbox import OutboxRecord
+from atende.domain.session import Session
+from atende.errors import PermanentError, TransientError
+from atende.ports import Clock, SendGate
+
+
+class FirestoreOutboxStore:
+    def __init__(self, client: Any, clock: Clock) -> None:
+        self._db = client
+        self._clock = clock
+
+    def _ref(self, collection: str, key: str) -> Any:
+        return self._db.collection(collection).document(key)
+
+    def _run(self, body: Callable[[Any], Any]) -> Any:
+        from google.cloud import firestore
+
+        transaction = self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS)
+        try:
+            return firestore.transactional(body)(transaction)
+        except Exception as error:
+            if is_transient(error):
+                raise TransientError("firestore unavailable or contended") from error
+            raise
+
+    def _save(self, transaction: Any, snapshot: Any, document: dict[str, Any]) -> None:
+        option = self._db.write_option(last_update_time=snapshot.update_time)
+        transaction.update(snapshot.reference, document, option=option)
+
+    def _release(self, transaction: Any, session_snap: Any, outbox_id: str) -> None:
+        if not session_snap.exists:
+            return
+        session = Session.model_validate(session_snap.to_dict())
+        if all(item.outbox_id != outbox_id for item in session.outbound_pending):
+            return
+        released = session.without_pending(outbox_id).next_version(self._clock.now())
+        self._save(transaction, session_snap, codec.to_document(released))
+
+    def _audit(self, transaction: Any, entries: tuple[AuditEntry, ...]) -> None:
+        for entry in entries:
+            transaction.set(
+                self._ref(codec.AUDIT, codec.audit_document_id()), codec.audit_document(entry)
+            )
+
+    def get(self, outbox_id: str) -> OutboxRecord | None:
+        snapshot = self._ref(codec.OUTBOX, outbox_id).get()
+        return OutboxRecord.model_validate(snapshot.to_dict()) if snapshot.exists else None
+
+    def begin_send(
+        self,
+        outbox_id: str,
+        decide: Callable[[OutboxRecord | None, Session | None], SendGate],
+    ) -> SendGate:
+        def body(transaction: Any) -> SendGate:
+            record_snap = self._ref(codec.OUTBOX, outbox_id).get(transaction=transaction)
+            if not record_snap.exists:
+                return decide(None, None)
+            record = OutboxRecord.model_validate(record_snap.to_dict())
+            session_snap = self._ref(codec.SESSIONS, record.session_id).get(transaction=transaction)
+            session = (
+                Session.model_validate(session_snap.to_dict()) if session_snap.exists else None
+            )
+            gate = decide(record, session)
+            if gate.action in ("send", "hold") and gate.record is not None:
+                self._save(transaction, record_snap, codec.to_document(gate.record))
+            if gate.action == "hold":
+                self._release(transaction, session_snap, outbox_id)
+            self._audit(transaction, gate.audit)
+            return gate
+
+        gate: SendGate = self._run(body)
+        return gate
+
+    def finish_send(
+        self,
+        outbox_id: str,
+        apply: Callable[[OutboxRecord], OutboxRecord],
+        *,
+        release: bool,
+        audit: tuple[AuditEntry, ...],
+    ) -> OutboxRecord:
+        def body(transaction: Any) -> OutboxRecord:
+            record_snap = self._ref(codec.OUTBOX, outbox_id).get(transaction=transaction)
+            if not record_snap.exists:
+                raise PermanentError("outbox record vanished", code="outbox_missing")
+            record = OutboxRecord.model_validate(record_snap.to_dict())
+            session_snap = self._ref(codec.SESSIONS, record.session_id).get(transaction=transaction)
+            updated = apply(record)
+            self._save(transaction, record_snap, codec.to_document(updated))
+            if release:
+                self._release(transaction, session_snap, outbox_id)
+            self._audit(transaction, audit)
+            return updated
+
+        updated: OutboxRecord = self._run(body)
+        return updated
+
+    def for_session(self, session_id: str) -> list[OutboxRecord]:
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = self._db.collection(codec.OUTBOX).where(
+            filter=FieldFilter("session_id", "==", session_id)
+        )
+        records = [OutboxRecord.model_validate(snap.to_dict()) for snap in query.stream()]
+        return sorted(records, key=lambda record: record.order_key)
+
+
+class FirestoreSessionReader:
+    def __init__(self, client: Any) -> None:
+        self._db = client
+
+    def get(self, session_id: str) -> Session | None:
+        snapshot = self._db.collection(codec.SESSIONS).document(session_id).get()
+        return Session.model_validate(snapshot.to_dict()) if snapshot.exists else None

@@ -1,0 +1,263 @@
+"""The one composition root: picks an adapter for every port, lazily and once per instance.
+
+Nothing here runs at import; each client is created the first time something needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
+from typing import Any, TypeVar, cast
+
+from atende.channels.base import ChannelDeps, ChannelWiring
+from atende.config import TASK_SHARED_SECRET, Settings
+from atende.pipeline.edge import WebhookEdge
+from atende.pipeline.process import InboundProcessor, ProcessingPolicy
+from atende.pipeline.rejections import audited
+from atende.pipeline.send import OutboundSender
+from atende.pipeline.tasks import PROCESS_INBOUND
+from atende.ports import (
+    AsyncTaskQueue,
+    AuditLog,
+    Checkpoints,
+    Clock,
+    InboundStore,
+    OutboxStore,
+    ProviderSender,
+    SecretSource,
+    SessionReader,
+    TaskAuthenticator,
+    TaskQueue,
+)
+
+T = TypeVar("T")
+
+
+class Container:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._settings = settings
+        self._lock = threading.RLock()
+        self._built: dict[str, Any] = {}
+
+    def _once(self, name: str, factory: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = factory()
+            return cast(T, self._built[name])
+
+    # -- configuration and infrastructure ------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self._once("settings", lambda: self._settings or Settings())
+
+    @property
+    def secrets(self) -> SecretSource:
+        def build() -> SecretSource:
+            if self.settings.secrets_backend == "env":
+                from atende.adapters.env_secrets import EnvSecretSource
+
+                return EnvSecretSource()
+            from atende.adapters.secret_manager import SecretManagerSource
+
+            return SecretManagerSource(self.settings.project)
+
+        return self._once("secrets", build)
+
+    @property
+    def clock(self) -> Clock:
+        from atende.adapters.clock import SystemClock
+
+        return self._once("clock", SystemClock)
+
+    @property
+    def checkpoints(self) -> Checkpoints:
+        def build() -> Checkpoints:
+            from atende.adapters.checkpoints import CrashOnceAt, NoCheckpoints
+
+            fault_file = self.settings.fault_file
+            return CrashOnceAt(fault_file) if fault_file else NoCheckpoints()
+
+        return self._once("checkpoints", build)
+
+    @property
+    def firestore(self) -> Any:
+        from atende.adapters.firestore.client import make_client
+
+        return self._once("firestore", lambda: make_client(self.settings.project))
+
+    def _task_secret(self) -> str | None:
+        if self.settings.task_auth != "shared-secret":
+            return None
+        return self.secrets.get(TASK_SHARED_SECRET)
+
+    @property
+    def task_queue(self) -> TaskQueue:
+        from atende.adapters.cloud_tasks import CloudTasksQueue
+
+        return self._once("task_queue", lambda: CloudTasksQueue(self.settings, self._task_secret()))
+
+    @property
+    def async_task_queue(self) -> AsyncTaskQueue:
+        from atende.adapters.cloud_tasks import AsyncCloudTasksQueue
+
+        return self._once(
+            "async_task_queue", lambda: AsyncCloudTasksQueue(self.settings, self._task_secret())
+        )
+
+    def task_authenticator(self, function_name: str) -> TaskAuthenticator:
+        def build() -> TaskAuthenticator:
+            from atende.adapters.task_auth import OidcAuthenticator, SharedSecretAuthenticator
+
+            if self.settings.task_auth == "shared-secret":
+                return SharedSecretAuthenticator(self.secrets.get(TASK_SHARED_SECRET))
+            return OidcAuthenticator(
+                audiences=[self.settings.function_url(function_name)],
+                service_account=self.settings.tasks_service_account,
+                accept_platform_verified=self.settings.task_oidc_platform_verified,
+            )
+
+        return self._once(f"task_auth:{function_name}", build)
+
+    # -- channels ------------------------------------------------------------------------
+    def _wiring(self, channel: str) -> ChannelWiring:
+        module = importlib.import_module(f"atende.channels.{channel}.wiring")
+        return cast(ChannelWiring, module)
+
+    def _channel_deps(self) -> ChannelDeps:
+        return ChannelDeps(settings=self.settings, secrets=self.secrets)
+
+    def webhook(self, channel: str) -> WebhookEdge:
+        def build() -> WebhookEdge:
+            connector = self._wiring(channel).connector(self._channel_deps())
+            return WebhookEdge(connector, self.async_task_queue, self.settings.max_body_bytes)
+
+        return self._once(f"webhook:{channel}", build)
+
+    def sender(self, channel: str) -> ProviderSender:
+        def build() -> ProviderSender:
+            from atende.adapters.http_sender import HttpProviderSender, RetryPolicy, make_breaker
+
+            s = self.settings
+            return HttpProviderSender(
+                self._wiring(channel).provider_api(self._channel_deps()),
+                make_breaker(channel, s.breaker_fail_max, s.breaker_reset_seconds),
+                s.http_timeout_seconds,
+                RetryPolicy(max_tries=s.send_max_tries),
+            )
+
+        return self._once(f"sender:{channel}", build)
+
+    # -- use cases -----------------------------------------------------------------------
+    @property
+    def inbound_store(self) -> InboundStore:
+        from atende.adapters.firestore.inbound_store import FirestoreInboundStore
+
+        return self._once(
+            "inbound_store",
+            lambda: FirestoreInboundStore(self.firestore, self.clock, self.checkpoints),
+        )
+
+    @property
+    def outbox_store(self) -> OutboxStore:
+        from atende.adapters.firestore.outbox_store import FirestoreOutboxStore
+
+        return self._once("outbox_store", lambda: FirestoreOutboxStore(self.firestore, self.clock))
+
+    @property
+    def session_reader(self) -> SessionReader:
+        from atende.adapters.firestore.outbox_store import FirestoreSessionReader
+
+        return self._once("session_reader", lambda: FirestoreSessionReader(self.firestore))
+
+    @property
+    def audit_log(self) -> AuditLog:
+        from atende.adapters.firestore.audit_log import FirestoreAuditLog
+
+        return self._once("audit_log", lambda: FirestoreAuditLog(self.firestore))
+
+    def worker_handler(self, function_name: str) -> Callable[[bytes, str], str]:
+        """The use case behind a worker function, recording permanently rejected input."""
+
+        def build() -> Callable[[bytes, str], str]:
+            handler = (
+                self.processor.handle if function_name == PROCESS_INBOUND else self.outbound.handle
+            )
+            return audited(handler, self.audit_log, self.clock.now, function_name)
+
+        return self._once(f"worker:{function_name}", build)
+
+    @property
+    def processor(self) -> InboundProcessor:
+        def build() -> InboundProcessor:
+            from atende.conversation.simple_flow import SimpleFlow
+
+            s = self.settings
+            policy = ProcessingPolicy(
+                dedupe_ttl=timedelta(days=s.dedupe_ttl_days),
+                outbox_ttl=timedelta(days=s.outbox_ttl_days),
+                reply_order_window=timedelta(seconds=s.reply_order_window_seconds),
+            )
+            return InboundProcessor(
+                self.inbound_store,
+                self.task_queue,
+                SimpleFlow(),
+                self.clock,
+                self.checkpoints,
+                policy,
+            )
+
+        return self._once("processor", build)
+
+    @property
+    def outbound(self) -> OutboundSender:
+        def build() -> OutboundSender:
+            return OutboundSender(
+                self.outbox_store,
+                _LazySenders(self.sender),
+                self.clock,
+                self.checkpoints,
+                timedelta(seconds=self.settings.reply_order_max_wait_seconds),
+            )
+
+        return self._once("outbound", build)
+
+
+class _LazySenders(Mapping[str, ProviderSender]):
+    """Builds a channel's sender the first time a record of that channel is sent."""
+
+    def __init__(self, build: Callable[[str], ProviderSender]) -> None:
+        self._build = build
+
+    def __getitem__(self, channel: str) -> ProviderSender:
+        try:
+            return self._build(channel)
+        except ModuleNotFoundError:
+            raise KeyError(channel) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+_container: Container | None = None
+_container_lock = threading.Lock()
+
+
+def container() -> Container:
+    """The instance's container, created on first call."""
+    global _container
+    with _container_lock:
+        if _container is None:
+            _container = Container()
+        return _container
+
+
+def reset_container(new: Container | None = None) -> None:
+    """For tests: replace (or drop) the instance's container."""
+    global _container
+    with _container_lock:
+        _container = new

@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API connector: webhook verification, parsing, outbound payloads, errors."""

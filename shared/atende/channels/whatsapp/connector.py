@@ -1,0 +1,34 @@
+"""The WhatsApp webhook connector: Meta's handshake and signature, Cloud API parsing, and
+the tenant from the phone number id through configuration only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from atende.channels.whatsapp.parse import parse_delivery
+from atende.channels.whatsapp.settings import APP_SECRET, VERIFY_TOKEN
+from atende.channels.whatsapp.verify import SIGNATURE_HEADER, verify_handshake, verify_signature
+from atende.domain.events import InboundEvent
+from atende.ports import SecretSource
+
+CHANNEL = "whatsapp"
+
+
+class WhatsAppConnector:
+    channel = CHANNEL
+
+    def __init__(self, secrets: SecretSource, tenants: Mapping[str, str]) -> None:
+        self._secrets = secrets
+        self._tenants = dict(tenants)
+
+    def handshake(self, query: Mapping[str, str]) -> str:
+        return verify_handshake(query, self._secrets.get(VERIFY_TOKEN))
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        verify_signature(body, headers.get(SIGNATURE_HEADER), self._secrets.get(APP_SECRET))
+
+    def parse(self, body: bytes) -> list[InboundEvent]:
+        return parse_delivery(body)
+
+    def tenant_for(self, event: InboundEvent) -> str | None:
+        return self._tenants.get(event.account_id)

@@ -1,0 +1,69 @@
+"""Builds realistic, signed WhatsApp deliveries, for `atende simulate` and the tests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from typing import Any
+
+DEV_PHONE_NUMBER_ID = "106540352242922"
+DEV_DISPLAY_NUMBER = "15550783881"
+
+
+def signature_for(body: bytes, app_secret: str) -> str:
+    """The X-Hub-Signature-256 value Meta would send for this body."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def text_message(
+    contact: str, text: str, *, message_id: str | None = None, timestamp: int | None = None
+) -> dict[str, Any]:
+    return {
+        "from": contact,
+        "id": message_id or f"wamid.{uuid.uuid4().hex}",
+        "timestamp": str(timestamp if timestamp is not None else int(time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
+
+
+def delivery(
+    messages: list[dict[str, Any]],
+    *,
+    phone_number_id: str = DEV_PHONE_NUMBER_ID,
+    contact_name: str = "Cliente Teste",
+) -> dict[str, Any]:
+    """One entry, one `messages` change, as the Cloud API sends it."""
+    contacts = [
+        {"profile": {"name": contact_name}, "wa_id": contact}
+        for contact in dict.fromkeys(message["from"] for message in messages)
+    ]
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": DEV_DISPLAY_NUMBER,
+                                "phone_number_id": phone_number_id,
+                            },
+                            "contacts": contacts,
+                            "messages": messages,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,21 @@
+"""WhatsApp settings and secret names, kept with the channel so a new channel touches only
+its own package."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_SECRET = "WHATSAPP_APP_SECRET"  # noqa: S105 - a secret name
+VERIFY_TOKEN = "WHATSAPP_VERIFY_TOKEN"  # noqa: S105 - a secret name
+ACCESS_TOKEN = "WHATSAPP_ACCESS_TOKEN"  # noqa: S105 - a secret name
+
+
+class WhatsAppSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ATENDE_WHATSAPP_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    #: Phone number id -> tenant id: the only source of a WhatsApp event's tenant.
+    tenants: dict[str, str] = Field(default_factory=dict)
+    api_base_url: str = "https://graph.facebook.com/v23.0"

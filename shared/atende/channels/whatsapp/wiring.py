@@ -1,0 +1,17 @@
+"""How the composition root builds this channel's webhook connector and provider API."""
+
+from __future__ import annotations
+
+from atende.channels.base import ChannelDeps
+from atende.channels.whatsapp.client import WhatsAppCloudApi
+from atende.channels.whatsapp.connector import WhatsAppConnector
+from atende.channels.whatsapp.settings import ACCESS_TOKEN, WhatsAppSettings
+
+
+def connector(deps: ChannelDeps) -> WhatsAppConnector:
+    return WhatsAppConnector(deps.secrets, WhatsAppSettings().tenants)
+
+
+def provider_api(deps: ChannelDeps) -> WhatsAppCloudApi:
+    secrets = deps.secrets
+    return WhatsAppCloudApi(WhatsAppSettings().api_base_url, lambda: secrets.get(ACCESS_TOKEN))

@@ -1,0 +1,1 @@
+"""The `atende` command: talks to a running local stack and packages the functions."""

@@ -1,0 +1,50 @@
+"""`atende dev` (what `make dev` runs): the whole local stack on 127.0.0.1 until Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from atende.cli.stack_env import STACK_FILE, write_stack_env
+from atende.devstack.firestore_emulator import EmulatorNotInstalledError
+from atende.devstack.stack import Stack, StackConfig
+
+DEV_DIR = Path(".atende")
+
+
+def config_from_dotenv(functions_port: int, env_file: Path = Path(".env")) -> StackConfig:
+    """The stack's dev secrets and tenant map come from `.env` (a copy of `.env.example`)."""
+    values = {key: value for key, value in dotenv_values(env_file).items() if value}
+    config = StackConfig(repo_root=Path.cwd(), run_dir=DEV_DIR / "run", functions_port=functions_port)
+    config.whatsapp_app_secret = values.get("WHATSAPP_APP_SECRET", config.whatsapp_app_secret)
+    config.whatsapp_verify_token = values.get("WHATSAPP_VERIFY_TOKEN", config.whatsapp_verify_token)
+    config.whatsapp_access_token = values.get("WHATSAPP_ACCESS_TOKEN", config.whatsapp_access_token)
+    config.task_secret = values.get("ATENDE_TASK_SECRET", config.task_secret)
+    if "ATENDE_WHATSAPP_TENANTS" in values:
+        config.whatsapp_tenants = json.loads(values["ATENDE_WHATSAPP_TENANTS"])
+    return config
+
+
+def run_dev(functions_port: int) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        with Stack(config_from_dotenv(functions_port)) as stack:
+            write_stack_env({**stack.client_env, "ATENDE_SANDBOX_URL": stack.sandbox_url})
+            print(stack.banner(), flush=True)
+            print('Try: .venv/bin/atende simulate whatsapp --text "Oi"', flush=True)
+            while not stop.wait(1.0):
+                pass
+    except EmulatorNotInstalledError as error:
+        print(error)
+        return 1
+    finally:
+        STACK_FILE.unlink(missing_ok=True)
+    return 0

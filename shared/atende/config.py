@@ -1,0 +1,66 @@
+"""One typed settings object, read from the environment (and `.env` locally).
+
+Secrets are not settings: they come through the `SecretSource` port (Secret Manager in the
+cloud, the environment locally), resolved once per instance.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Secret names, as environment variables locally and, lower-cased with dashes, as Secret
+# Manager secret ids in the cloud (ATENDE_TASK_SECRET -> atende-task-secret). Each channel
+# names its own secrets in its package.
+TASK_SHARED_SECRET = "ATENDE_TASK_SECRET"  # noqa: S105 - a secret name
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ATENDE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    project: str = "atende-dev"
+    location: str = "us-central1"
+    inbound_queue: str = "atende-inbound"
+    outbound_queue: str = "atende-outbound"
+    #: Where worker functions are reachable: `<base>/<function name>`.
+    functions_base_url: str = "http://127.0.0.1:8080"
+    #: host:port of a Cloud Tasks emulator; unset in the cloud.
+    tasks_emulator_host: str | None = None
+    #: How workers authenticate Cloud Tasks: OIDC in the cloud, a shared header locally.
+    task_auth: Literal["oidc", "shared-secret"] = "oidc"
+    #: The service account Cloud Tasks signs OIDC tokens as (and workers accept).
+    tasks_service_account: str | None = None
+    #: Private workers behind Cloud Run IAM receive the OIDC token with its signature removed
+    #: (Cloud Run verified it); claims are still checked. Never enable on a public worker.
+    task_oidc_platform_verified: bool = False
+    secrets_backend: Literal["env", "secret-manager"] = "secret-manager"
+
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    #: Meta retries a delivery for days; a dedupe record must outlive that.
+    dedupe_ttl_days: int = Field(default=7, ge=7)
+    outbox_ttl_days: int = Field(default=30, ge=1)
+
+    http_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: Provider HTTP tries inside one task attempt (the queue retries beyond that).
+    send_max_tries: int = Field(default=3, ge=1, le=10)
+    breaker_fail_max: int = Field(default=5, ge=1)
+    breaker_reset_seconds: float = Field(default=30.0, gt=0)
+    #: Replies are held this long before sending, so a message that arrived together with
+    #: another but was processed later still gets its reply out first.
+    reply_order_window_seconds: float = Field(default=1.0, ge=0)
+    #: A reply stops waiting for an earlier, still unsettled one after this long.
+    reply_order_max_wait_seconds: float = Field(default=300.0, gt=0)
+
+    #: Dev and test only: a JSON file naming a checkpoint at which the worker crashes once.
+    fault_file: str | None = None
+    log_level: str = "INFO"
+
+    def queue_id(self, queue: Literal["inbound", "outbound"]) -> str:
+        return self.inbound_queue if queue == "inbound" else self.outbound_queue
+
+    def function_url(self, function_name: str) -> str:
+        return f"{self.functions_base_url.rstrip('/')}/{function_name}"

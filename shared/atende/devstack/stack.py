@@ -1,0 +1,268 @@
+"""The whole local stack: Firestore and Cloud Tasks emulators, the provider sandbox and the
+functions, each a local process on 127.0.0.1. `make dev` runs it; e2e tests reuse it.
+
+The functions server runs with its working directory in the run directory and without the
+caller's ATENDE_* / secret variables: everything it gets is in `StackConfig` (the CLI fills
+the secrets and `extra_env` from `.env`), so a stray `.env` or shell variable cannot change a
+test run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from atende.config import Settings
+from atende.devstack.firestore_emulator import FirestoreEmulator
+from atende.devstack.functions_app import discover
+from atende.devstack.processes import ManagedProcess, wait_http
+from atende.devstack.sandbox import SandboxClient
+from atende.devstack.tasks_emulator import TasksEmulator
+
+logger = logging.getLogger(__name__)
+
+_DEFAULTS = Settings.model_fields
+# Environment variable names (secret names are the same as their variables locally).
+APP_SECRET, VERIFY_TOKEN = "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"
+ACCESS_TOKEN, TASK_SECRET = "WHATSAPP_ACCESS_TOKEN", "ATENDE_TASK_SECRET"
+_SECRET_NAMES = (APP_SECRET, VERIFY_TOKEN, ACCESS_TOKEN, TASK_SECRET)
+GRAPH_VERSION = "v23.0"
+
+
+@dataclass
+class StackConfig:
+    repo_root: Path
+    #: Logs and scratch files of this run.
+    run_dir: Path
+    project: str = "atende-dev"
+    location: str = "us-central1"
+    functions_port: int = 8080
+    firestore_port: int = 8681
+    tasks_port: int = 9022
+    sandbox_port: int = 8089
+    inbound_queue: str = str(_DEFAULTS["inbound_queue"].default)
+    outbound_queue: str = str(_DEFAULTS["outbound_queue"].default)
+    whatsapp_app_secret: str = "dev-app-secret"  # noqa: S105 - dev-only default
+    whatsapp_verify_token: str = "dev-verify-token"  # noqa: S105 - dev-only default
+    whatsapp_access_token: str = "dev-access-token"  # noqa: S105 - dev-only default
+    task_secret: str = "dev-task-secret"  # noqa: S105 - dev-only default
+    #: WhatsApp phone number id -> tenant id.
+    whatsapp_tenants: dict[str, str] = field(default_factory=lambda: {"106540352242922": "demo"})
+    extra_env: dict[str, str] = field(default_factory=dict)
+    #: Defaults to <repo_root>/functions.
+    functions_dir: Path | None = None
+    #: The Cloud Tasks emulator's own virtualenv; defaults to <repo_root>/.venv-tasks.
+    tasks_venv: Path | None = None
+    #: Cloud Tasks emulator: retries of a failed task (-1: forever) and retry backoff.
+    tasks_max_retries: int = 100
+    tasks_min_backoff: float = 0.1
+    tasks_max_backoff: float = 1.0
+    tasks_reject_duplicate_names: bool = True
+    start_timeout: float = 60.0
+
+    @property
+    def queues(self) -> list[str]:
+        return [self.inbound_queue, self.outbound_queue]
+
+
+class Stack:
+    """`with Stack(config) as stack:` starts everything; leaving stops it, in reverse."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.run_dir = config.run_dir
+        self.functions_dir = config.functions_dir or config.repo_root / "functions"
+        self.functions_url = f"http://127.0.0.1:{config.functions_port}"
+        self.sandbox_url = f"http://127.0.0.1:{config.sandbox_port}"
+        self.firestore = FirestoreEmulator(config.firestore_port, config.project, self.run_dir)
+        self.tasks = TasksEmulator(
+            config.tasks_port,
+            config.project,
+            config.location,
+            config.queues,
+            self.run_dir,
+            config.tasks_venv or config.repo_root / ".venv-tasks",
+            max_retries=config.tasks_max_retries,
+            min_backoff=config.tasks_min_backoff,
+            max_backoff=config.tasks_max_backoff,
+            reject_duplicate_names=config.tasks_reject_duplicate_names,
+        )
+        self.sandbox = SandboxClient(self.sandbox_url)
+        python = sys.executable
+        self.sandbox_process = ManagedProcess(
+            "sandbox",
+            [python, "-m", "atende.devstack.sandbox", "--port", str(config.sandbox_port),
+             "--access-token", config.whatsapp_access_token],
+            self._base_env(),
+            self.run_dir / "sandbox.log",
+            cwd=self.run_dir,
+        )  # fmt: skip
+        self.functions = ManagedProcess(
+            "functions",
+            [python, "-m", "atende.devstack.functions_app", "--port", str(config.functions_port),
+             "--functions-dir", str(self.functions_dir)],
+            self._functions_env(),
+            self.run_dir / "functions.log",
+            restart=True,
+            cwd=self.run_dir,
+        )  # fmt: skip
+        self._started: list[str] = []
+
+    # -- environment -------------------------------------------------------------------
+
+    @staticmethod
+    def _base_env() -> dict[str, str]:
+        """The caller's environment, less anything that would configure Atende."""
+        strip = {"FIRESTORE_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT", *_SECRET_NAMES}
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("ATENDE_") and key not in strip
+        }
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    @property
+    def client_env(self) -> dict[str, str]:
+        """What a CLI or a test needs in its environment to talk to this stack."""
+        c = self.config
+        return {
+            "FIRESTORE_EMULATOR_HOST": self.firestore.host,
+            "GOOGLE_CLOUD_PROJECT": c.project,
+            "ATENDE_PROJECT": c.project,
+            "ATENDE_LOCATION": c.location,
+            "ATENDE_INBOUND_QUEUE": c.inbound_queue,
+            "ATENDE_OUTBOUND_QUEUE": c.outbound_queue,
+            "ATENDE_TASKS_EMULATOR_HOST": self.tasks.host,
+            "ATENDE_FUNCTIONS_BASE_URL": self.functions_url,
+            "ATENDE_WHATSAPP_API_BASE_URL": f"{self.sandbox_url}/graph/{GRAPH_VERSION}",
+            "ATENDE_SECRETS_BACKEND": "env",
+            "ATENDE_TASK_AUTH": "shared-secret",
+            "ATENDE_WHATSAPP_TENANTS": json.dumps(c.whatsapp_tenants),
+            APP_SECRET: c.whatsapp_app_secret,
+            VERIFY_TOKEN: c.whatsapp_verify_token,
+            ACCESS_TOKEN: c.whatsapp_access_token,
+            TASK_SECRET: c.task_secret,
+        }
+
+    def _functions_env(self, extra_env: Mapping[str, str | None] | None = None) -> dict[str, str]:
+        env = {**self._base_env(), **self.client_env, **self.config.extra_env}
+        for key, value in (extra_env or {}).items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        return env
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        timeout = self.config.start_timeout
+        try:
+            self.firestore.start()
+            self._started.append("firestore")
+            self.tasks.start()
+            self._started.append("tasks")
+            self.sandbox_process.start()
+            self._started.append("sandbox")
+            wait_http(f"{self.sandbox_url}/_sandbox/health", timeout, self.sandbox_process)
+            self.functions.start()
+            self._started.append("functions")
+            self.wait_functions(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_functions(self, timeout: float = 30.0) -> None:
+        """Wait until the functions server answers (after a start or a crash)."""
+        wait_http(f"{self.functions_url}/_health", timeout, self.functions)
+
+    def stop(self) -> None:
+        """Stop whatever was started, in reverse order; never raises."""
+        parts = {
+            "functions": self.functions.stop,
+            "sandbox": self.sandbox_process.stop,
+            "tasks": self.tasks.stop,
+            "firestore": self.firestore.stop,
+        }
+        while self._started:
+            name = self._started.pop()
+            try:
+                parts[name]()
+            except Exception:
+                logger.exception("stopping %s failed", name)
+
+    def restart_functions(self, extra_env: Mapping[str, str | None] | None = None) -> None:
+        """Restart the functions server with the stack's env plus `extra_env` (None values
+        remove a variable); `restart_functions()` goes back to the stack's own env."""
+        self.functions.stop()
+        self.functions.env = self._functions_env(extra_env)
+        self.functions.start()
+        self.wait_functions(self.config.start_timeout)
+
+    def reset(self) -> None:
+        """Between tests: wipe Firestore, purge both queues, clear the sandbox."""
+        self.firestore.wipe()
+        for queue in self.config.queues:
+            self.tasks.purge(self.tasks.queue_path(queue))
+        self.sandbox.clear()
+
+    def function_url(self, name: str) -> str:
+        return f"{self.functions_url}/{name}"
+
+    def banner(self) -> str:
+        c = self.config
+        names = discover(self.functions_dir)
+        lines = [
+            f"Atende dev stack is up (project {c.project}); logs in {self.run_dir}",
+            f"  functions    {self.functions_url}/<name>",
+            *(f"                 {self.function_url(name)}" for name in names),
+            f"  firestore    FIRESTORE_EMULATOR_HOST={self.firestore.host}",
+            f"  cloud tasks  ATENDE_TASKS_EMULATOR_HOST={self.tasks.host} "
+            f"(queues {', '.join(c.queues)})",
+            f"  sandbox      {self.sandbox_url}/graph/{GRAPH_VERSION}  "
+            f"(recorded: {self.sandbox_url}/_sandbox/requests)",
+            "Stop with Ctrl-C.",
+        ]
+        return "\n".join(lines)
+
+    def __enter__(self) -> Stack:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def run_forever(config: StackConfig) -> int:
+    """`make dev`: start the stack, log the banner, wait for SIGINT/SIGTERM, stop."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        logger.info("got signal %d, stopping", signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with Stack(config) as stack:
+            logger.info("%s", stack.banner())
+            while not stop.wait(1.0):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0

@@ -1,0 +1,1 @@
+"""Pure domain models: events, sessions, outbox records, audit entries. No I/O."""

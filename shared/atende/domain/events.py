@@ -1,0 +1,140 @@
+"""Typed internal events every channel parses its provider payloads into.
+
+Events are frozen and keep the provider's raw item (`raw`), so nothing the provider sent is
+lost even when we do not understand it yet. `event_id` is the provider's stable id for the
+event; dedupe keys and task names derive from it, never from time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class MessageKind(StrEnum):
+    TEXT = "text"
+    IMAGE = "image"
+    AUDIO = "audio"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    LOCATION = "location"
+    CONTACTS = "contacts"
+    INTERACTIVE = "interactive"
+    BUTTON = "button"
+    ORDER = "order"
+    SYSTEM = "system"
+    COMMAND = "command"
+    UNSUPPORTED = "unsupported"
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str
+    #: Stable provider id of this event (a message id; for a status, message id + status).
+    event_id: str
+    #: The provider account the event was addressed to (WhatsApp: the phone number id).
+    account_id: str
+    #: The contact's provider id (WhatsApp: the wa_id). Personal data: never logged.
+    contact_id: str | None = None
+    occurred_at: datetime
+    #: The provider's item exactly as received.
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class MediaRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str | None = None
+    mime_type: str | None = None
+    caption: str | None = None
+    filename: str | None = None
+
+
+class MessageReceived(_Event):
+    type: Literal["message_received"] = "message_received"
+    message_id: str
+    kind: MessageKind
+    #: Text typed by the contact, or the title of the button or list row they chose.
+    text: str | None = None
+    #: Id of the interactive reply, button payload or command the contact chose.
+    choice_id: str | None = None
+    media: MediaRef | None = None
+    #: The message this one replies to, when the provider says so.
+    reply_to: str | None = None
+    #: The provider's own name for the kind, kept when it is one we do not know.
+    provider_kind: str | None = None
+
+
+class ReactionReceived(_Event):
+    type: Literal["reaction_received"] = "reaction_received"
+    message_id: str
+    target_message_id: str | None
+    #: Empty when the contact removed the reaction.
+    emoji: str | None
+
+
+class ProviderError(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: int | None = None
+    title: str | None = None
+
+
+class _StatusEvent(_Event):
+    #: Our outbound message the status is about, as the provider identifies it.
+    provider_message_id: str
+    #: Data we attached to the send (WhatsApp `biz_opaque_callback_data`: our outbox id).
+    callback_data: str | None = None
+
+
+class MessageSent(_StatusEvent):
+    type: Literal["message_sent"] = "message_sent"
+
+
+class MessageDelivered(_StatusEvent):
+    type: Literal["message_delivered"] = "message_delivered"
+
+
+class MessageRead(_StatusEvent):
+    type: Literal["message_read"] = "message_read"
+
+
+class MessageFailed(_StatusEvent):
+    type: Literal["message_failed"] = "message_failed"
+    errors: tuple[ProviderError, ...] = ()
+
+
+class UnsupportedEvent(_Event):
+    """Something correctly signed that we cannot interpret: kept, acknowledged, audited."""
+
+    type: Literal["unsupported"] = "unsupported"
+    reason: str
+
+
+StatusEvent = MessageSent | MessageDelivered | MessageRead | MessageFailed
+
+InboundEvent = Annotated[
+    MessageReceived
+    | ReactionReceived
+    | MessageSent
+    | MessageDelivered
+    | MessageRead
+    | MessageFailed
+    | UnsupportedEvent,
+    Field(discriminator="type"),
+]
+
+INBOUND_EVENT: TypeAdapter[InboundEvent] = TypeAdapter(InboundEvent)
+
+#: Delivery progress, so a late "delivered" never overwrites an earlier "read".
+STATUS_RANK: dict[str, int] = {
+    "message_sent": 1,
+    "message_delivered": 2,
+    "message_read": 3,
+    "message_failed": 4,
+}

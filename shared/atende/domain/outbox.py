@@ -1,0 +1,92 @@
+"""Outbox records: one per reply, keyed by an idempotency key, with every status change kept."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from atende.domain.messages import OutboundMessage
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    #: A send attempt is under way; found on redelivery it means the outcome is unknown.
+    SENDING = "sending"
+    #: The last attempt failed transiently; the queue will try again.
+    RETRYING = "retrying"
+    SENT = "sent"
+    FAILED = "failed"
+    #: A send may or may not have reached the provider (a crash mid-send): held, not resent.
+    NEEDS_REVIEW = "needs_review"
+
+
+SETTLED = frozenset({OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.NEEDS_REVIEW})
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: str
+    at: datetime
+    attempt: int
+    #: A short PII-free reason: an error code, an HTTP status, a provider status.
+    detail: str | None = None
+
+
+class OutboxRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    tenant_id: str
+    channel: str
+    session_id: str
+    account_id: str
+    #: Personal data: the provider id of the contact we write to. Never logged.
+    recipient: str
+    message: OutboundMessage
+    inbound_event_id: str
+    reply_index: int
+    order_key: str
+    status: OutboxStatus = OutboxStatus.PENDING
+    #: Provider HTTP attempts made so far.
+    attempts: int = 0
+    #: Deliberate resends of a held record; each gets a fresh send task.
+    generation: int = 0
+    provider_message_id: str | None = None
+    delivery_status: str | None = None
+    delivery_errors: tuple[dict[str, Any], ...] = ()
+    last_error: str | None = None
+    history: tuple[StatusChange, ...] = Field(default_factory=tuple)
+    created_at: datetime
+    updated_at: datetime
+    expire_at: datetime
+    version: int = 0
+
+    @property
+    def settled(self) -> bool:
+        return self.status in SETTLED
+
+    def changed(
+        self, status: OutboxStatus, *, at: datetime, detail: str | None = None, **fields: Any
+    ) -> OutboxRecord:
+        change = StatusChange(
+            status=status.value, at=at, attempt=fields.get("attempts", self.attempts), detail=detail
+        )
+        return self.model_copy(
+            update={
+                **fields,
+                "status": status,
+                "history": (*self.history, change),
+                "updated_at": at,
+                "version": self.version + 1,
+            }
+        )
+
+
+def order_key(occurred_at: datetime, inbound_message_id: str, reply_index: int) -> str:
+    """Sorts replies by the inbound message they answer: provider time, then id, then index."""
+    micros = int(occurred_at.timestamp() * 1_000_000)
+    return f"{micros:020d}|{inbound_message_id}|{reply_index:04d}"

@@ -1,0 +1,108 @@
+"""Turns a Starlette request into one use case call, and its outcome into a status code.
+
+Webhooks: 200 once enqueued, 4xx for input we refuse, 5xx only when the provider should
+retry. Workers (Cloud Tasks targets): 2xx for done, duplicate or permanently failed work,
+5xx for transient failure so the queue retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from atende.adapters.cloud_tasks import CORRELATION_HEADER
+from atende.bootstrap import container
+from atende.errors import (
+    ConfigurationError,
+    PermanentError,
+    TransientError,
+    UnauthorizedCallerError,
+    WaitingForEarlierReplyError,
+)
+from atende.observability.context import bind, new_correlation_id
+from atende.observability.logging import configure_logging
+from atende.pipeline.edge import EdgeRequest
+
+logger = logging.getLogger(__name__)
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it exceeds `limit` (never buffering more than that)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def serve_webhook(request: Request, channel: str) -> Response:
+    app = container()
+    configure_logging(app.settings.log_level)
+    correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
+    body = b""
+    if request.method == "POST":
+        limited = await read_limited_body(request, app.settings.max_body_bytes)
+        if limited is None:
+            return Response("payload_too_large", status_code=413, media_type="text/plain")
+        body = limited
+    edge_request = EdgeRequest(
+        method=request.method,
+        query=dict(request.query_params),
+        headers=request.headers,
+        body=body,
+    )
+    result = await app.webhook(channel).handle(edge_request, correlation_id)
+    return Response(result.body, status_code=result.status, media_type=result.media_type)
+
+
+def _json(status: int, **content: str) -> Response:
+    return Response(json.dumps(content), status_code=status, media_type="application/json")
+
+
+async def serve_worker(request: Request, function_name: str) -> Response:
+    app = container()
+    configure_logging(app.settings.log_level)
+    correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
+    with bind(correlation_id=correlation_id):
+        try:
+            app.task_authenticator(function_name).authenticate(request.headers)
+        except ConfigurationError:
+            logger.error("task authentication is not configured; refusing every call")
+            return _json(500, outcome="misconfigured")
+        except UnauthorizedCallerError as error:
+            logger.warning("caller refused", extra={"json_fields": {"outcome": error.code}})
+            return _json(401, outcome=error.code)
+        body = await request.body()
+        try:
+            handler = app.worker_handler(function_name)
+            outcome = await asyncio.to_thread(handler, body, correlation_id)
+        except WaitingForEarlierReplyError as error:
+            logger.info(
+                "reply waits for an earlier one", extra={"json_fields": {"outcome": error.code}}
+            )
+            return _json(503, outcome=error.code)
+        except TransientError as error:
+            logger.warning(
+                "transient failure; the queue will retry",
+                extra={"json_fields": {"outcome": error.code}},
+            )
+            return _json(503, outcome=error.code)
+        except PermanentError as error:
+            # Recorded by the use case; a 2xx stops the queue from retrying for nothing.
+            logger.error("permanent failure", extra={"json_fields": {"outcome": error.code}})
+            return _json(200, outcome=error.code)
+        except Exception:
+            logger.exception("unexpected failure; the queue will retry")
+            return _json(500, outcome="unexpected_error")
+        logger.info("task done", extra={"json_fields": {"outcome": outcome}})
+        return _json(200, outcome=outcome)

@@ -1,0 +1,1 @@
+"""Use cases: the webhook edge, inbound processing and outbound sending. They take ports."""

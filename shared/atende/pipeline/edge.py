@@ -1,0 +1,132 @@
+"""The webhook use case: verify, parse, enqueue one task per event, answer fast.
+
+No session work, no outbound call and no AI here: this is what providers wait on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from atende.channels.base import WebhookConnector
+from atende.domain import keys
+from atende.domain.events import InboundEvent, UnsupportedEvent
+from atende.errors import (
+    ConfigurationError,
+    MalformedPayloadError,
+    SignatureError,
+    TransientError,
+)
+from atende.observability.context import bind
+from atende.pipeline.tasks import PROCESS_INBOUND, InboundTask
+from atende.ports import AsyncTaskQueue, TaskRequest
+
+logger = logging.getLogger(__name__)
+
+#: The tenant of unsupported events whose provider account we could not read.
+UNASSIGNED_TENANT = "_unassigned"
+
+
+@dataclass(frozen=True)
+class EdgeRequest:
+    method: str
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class EdgeResponse:
+    status: int
+    body: str = ""
+    media_type: str = "text/plain"
+
+
+class WebhookEdge:
+    def __init__(
+        self, connector: WebhookConnector, queue: AsyncTaskQueue, max_body_bytes: int
+    ) -> None:
+        self._connector = connector
+        self._queue = queue
+        self._max_body_bytes = max_body_bytes
+
+    async def handle(self, request: EdgeRequest, correlation_id: str) -> EdgeResponse:
+        with bind(channel=self._connector.channel, correlation_id=correlation_id):
+            if request.method == "GET":
+                return self._handshake(request)
+            if request.method == "POST":
+                return await self._deliver(request, correlation_id)
+            return EdgeResponse(405, "method not allowed")
+
+    def _handshake(self, request: EdgeRequest) -> EdgeResponse:
+        try:
+            return EdgeResponse(200, self._connector.handshake(request.query))
+        except ConfigurationError:
+            logger.error("webhook verification token is not configured; refusing handshake")
+            return EdgeResponse(403, "forbidden")
+        except SignatureError:
+            logger.warning(
+                "handshake refused", extra={"json_fields": {"outcome": "rejected_handshake"}}
+            )
+            return EdgeResponse(403, "forbidden")
+
+    async def _deliver(self, request: EdgeRequest, correlation_id: str) -> EdgeResponse:
+        if len(request.body) > self._max_body_bytes:
+            return _rejected(413, "payload_too_large")
+        try:
+            self._connector.verify(request.body, request.headers)
+        except ConfigurationError:
+            logger.error(
+                "webhook secret is not configured; refusing every delivery",
+                extra={"json_fields": {"outcome": "misconfigured"}},
+            )
+            return EdgeResponse(500, "not configured")
+        except SignatureError as error:
+            return _rejected(401, error.code)
+        try:
+            events = self._connector.parse(request.body)
+        except MalformedPayloadError as error:
+            return _rejected(400, error.code)
+        tasks = [task for event in events if (task := self._task(event, correlation_id))]
+        try:
+            await asyncio.gather(*(self._queue.enqueue(task) for task in tasks))
+        except TransientError:
+            logger.error(
+                "enqueue failed; asking the provider to retry",
+                extra={"json_fields": {"outcome": "enqueue_failed"}},
+            )
+            return EdgeResponse(503, "retry later")
+        logger.info(
+            "delivery accepted",
+            extra={
+                "json_fields": {"outcome": "enqueued", "events": len(events), "tasks": len(tasks)}
+            },
+        )
+        return EdgeResponse(200, "EVENT_RECEIVED")
+
+    def _task(self, event: InboundEvent, correlation_id: str) -> TaskRequest | None:
+        tenant = self._connector.tenant_for(event)
+        if tenant is None and isinstance(event, UnsupportedEvent):
+            # Kept and audited even when no account can be read from it: never lost.
+            tenant = UNASSIGNED_TENANT
+        if tenant is None:
+            logger.warning(
+                "event for an unknown account acknowledged, not processed",
+                extra={"json_fields": {"outcome": "unknown_account", "event_type": event.type}},
+            )
+            return None
+        body = InboundTask(tenant_id=tenant, event=event).model_dump_json().encode()
+        return TaskRequest(
+            queue="inbound",
+            task_id=keys.inbound_task_id(event.channel, event.event_id),
+            target=PROCESS_INBOUND,
+            body=body,
+            correlation_id=correlation_id,
+        )
+
+
+def _rejected(status: int, reason: str) -> EdgeResponse:
+    logger.warning("delivery rejected", extra={"json_fields": {"outcome": f"rejected_{reason}"}})
+    return EdgeResponse(status, reason)

@@ -1,0 +1,122 @@
+"""The `send_outbound` use case: send one outbox record at most once, in session order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+
+from pydantic import ValidationError
+
+from atende.domain.audit import AuditKind
+from atende.domain.outbox import OutboxRecord
+from atende.errors import (
+    MalformedPayloadError,
+    PermanentError,
+    TransientError,
+    WaitingForEarlierReplyError,
+)
+from atende.observability.context import bind
+from atende.pipeline import send_decision
+from atende.pipeline.send_decision import SendContext, audit_entry
+from atende.pipeline.tasks import OutboundTask
+from atende.ports import Checkpoints, Clock, OutboxStore, ProviderSender
+
+logger = logging.getLogger(__name__)
+
+
+class OutboundSender:
+    def __init__(
+        self,
+        store: OutboxStore,
+        senders: Mapping[str, ProviderSender],
+        clock: Clock,
+        checkpoints: Checkpoints,
+        max_order_wait: timedelta,
+    ) -> None:
+        self._store = store
+        self._senders = senders
+        self._clock = clock
+        self._checkpoints = checkpoints
+        self._max_order_wait = max_order_wait
+
+    def handle(self, body: bytes, correlation_id: str) -> str:
+        try:
+            outbox_id = OutboundTask.model_validate_json(body).outbox_id
+        except ValidationError as error:
+            raise MalformedPayloadError("task body is not an outbound task") from error
+        with bind(outbox_id=outbox_id):
+            return self._send(outbox_id, correlation_id)
+
+    def _context(self, correlation_id: str) -> SendContext:
+        return SendContext(self._clock.now(), self._max_order_wait, correlation_id)
+
+    def _send(self, outbox_id: str, correlation_id: str) -> str:
+        gate = self._store.begin_send(
+            outbox_id,
+            lambda record, session: send_decision.decide_send(
+                record, session, self._context(correlation_id)
+            ),
+        )
+        if gate.action == "done":
+            return (
+                "unknown_record" if gate.record is None else f"already_{gate.record.status.value}"
+            )
+        if gate.action == "wait":
+            raise WaitingForEarlierReplyError("an earlier reply of this session is unsettled")
+        if gate.action == "hold" or gate.record is None:
+            logger.warning("send outcome unknown; held for review")
+            return "needs_review"
+        record = gate.record
+        with bind(channel=record.channel, tenant_id=record.tenant_id, session_id=record.session_id):
+            sender = self._senders.get(record.channel)
+            try:
+                if sender is None:
+                    raise PermanentError(
+                        f"no sender for channel {record.channel}", code="no_sender"
+                    )
+                result = sender.send(record)
+            except (PermanentError, TransientError) as error:
+                self._record_failure(record, error, correlation_id)
+                if isinstance(error, TransientError):
+                    raise
+                return "failed"
+            self._checkpoints.reached("outbound.after_provider_accept")
+            ctx = self._context(correlation_id)
+            self._store.finish_send(
+                outbox_id,
+                lambda current: send_decision.sent(current, ctx.now, result),
+                release=True,
+                audit=(
+                    audit_entry(
+                        record,
+                        AuditKind.SEND_OUTCOME,
+                        ctx,
+                        outcome="sent",
+                        attempts=result.attempts,
+                    ),
+                ),
+            )
+            return "sent"
+
+    def _record_failure(
+        self, record: OutboxRecord, error: PermanentError | TransientError, correlation_id: str
+    ) -> None:
+        ctx = self._context(correlation_id)
+        permanent = isinstance(error, PermanentError)
+        outcome = "failed" if permanent else "retrying"
+        logger.warning("send %s", outcome, extra={"json_fields": {"error": error.code}})
+        entry = audit_entry(
+            record,
+            AuditKind.SEND_OUTCOME,
+            ctx,
+            outcome=outcome,
+            error=error.code,
+            attempts=error.attempts,
+        )
+        self._store.finish_send(
+            record.id,
+            lambda current: send_decision.failed(current, ctx.now, error),
+            release=permanent,
+            audit=(entry,),
+        )

@@ -1,0 +1,99 @@
+"""Pure: may this outbox record be sent now, and what does each outcome do to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from atende.domain import keys
+from atende.domain.audit import AuditEntry, AuditKind
+from atende.domain.outbox import OutboxRecord, OutboxStatus
+from atende.domain.session import Session
+from atende.errors import AtendeError, TransientError
+from atende.ports import SendGate, SendResult
+
+
+@dataclass(frozen=True)
+class SendContext:
+    now: datetime
+    max_order_wait: timedelta
+    correlation_id: str | None = None
+
+
+def audit_entry(
+    record: OutboxRecord, kind: AuditKind, ctx: SendContext, **detail: str | int | bool | None
+) -> AuditEntry:
+    return AuditEntry(
+        kind=kind,
+        at=ctx.now,
+        channel=record.channel,
+        tenant_id=record.tenant_id,
+        session_id=record.session_id,
+        event_id=keys.event_ref(record.channel, record.inbound_event_id),
+        outbox_id=record.id,
+        correlation_id=ctx.correlation_id,
+        detail=detail,
+    )
+
+
+def decide_send(record: OutboxRecord | None, session: Session | None, ctx: SendContext) -> SendGate:
+    if record is None or record.settled:
+        return SendGate(action="done", record=record)
+    if record.status == OutboxStatus.SENDING:
+        # An earlier attempt was cut off mid-send: the provider may have the message. The
+        # provider offers no idempotency key, so we hold it rather than risk a double reply.
+        held = record.changed(OutboxStatus.NEEDS_REVIEW, at=ctx.now, detail="outcome_unknown")
+        return SendGate(
+            action="hold",
+            record=held,
+            audit=(audit_entry(held, AuditKind.REVIEW_REQUIRED, ctx, reason="outcome_unknown"),),
+        )
+    audit: tuple[AuditEntry, ...] = ()
+    pending = session.outbound_pending if session else ()
+    head = pending[0] if pending else None
+    if (
+        head is not None
+        and head.outbox_id != record.id
+        and any(p.outbox_id == record.id for p in pending)
+    ):
+        if ctx.now - head.queued_at < ctx.max_order_wait:
+            return SendGate(action="wait", record=record)
+        audit = (audit_entry(record, AuditKind.ORDER_BYPASSED, ctx, waited_for=head.outbox_id),)
+    claimed = record.changed(OutboxStatus.SENDING, at=ctx.now, detail="claimed")
+    return SendGate(action="send", record=claimed, audit=audit)
+
+
+def _failed_tries(record: OutboxRecord, reasons: tuple[str, ...], now: datetime) -> OutboxRecord:
+    """One history entry per provider attempt that failed before the final outcome."""
+    for reason in reasons:
+        record = record.changed(
+            OutboxStatus.RETRYING, at=now, detail=reason, attempts=record.attempts + 1
+        )
+    return record
+
+
+def sent(record: OutboxRecord, now: datetime, result: SendResult) -> OutboxRecord:
+    if record.status == OutboxStatus.SENT:  # a status webhook confirmed it first
+        return record.model_copy(update={"attempts": record.attempts + result.attempts})
+    tried = _failed_tries(record, result.failures, now)
+    return tried.changed(
+        OutboxStatus.SENT,
+        at=now,
+        detail="provider_accepted",
+        attempts=tried.attempts + 1,
+        provider_message_id=record.provider_message_id or result.provider_message_id,
+    )
+
+
+def failed(record: OutboxRecord, now: datetime, error: AtendeError) -> OutboxRecord:
+    if record.status == OutboxStatus.SENT:  # confirmed by a status webhook meanwhile
+        return record
+    status = OutboxStatus.RETRYING if isinstance(error, TransientError) else OutboxStatus.FAILED
+    tried = _failed_tries(record, error.failures[:-1], now) if error.attempts else record
+    return tried.changed(
+        status,
+        at=now,
+        detail=error.code,
+        attempts=record.attempts + error.attempts,
+        last_error=error.code,
+    )

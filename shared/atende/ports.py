@@ -1,0 +1,200 @@
+"""Every side effect the core needs, as a Protocol. Adapters implement them; the core never
+imports an adapter, and only `bootstrap` chooses which adapter serves which port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from atende.domain.audit import AuditEntry
+from atende.domain.dedupe import DedupeRecord
+from atende.domain.events import StatusEvent
+from atende.domain.outbox import OutboxRecord
+from atende.domain.session import Session
+from atende.errors import AtendeError
+
+QueueName = Literal["inbound", "outbound"]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """One HTTP task for a worker function."""
+
+    queue: QueueName
+    #: Deterministic id: the queue refuses a second task with the same id.
+    task_id: str
+    #: The worker function's name, for example "process_inbound".
+    target: str
+    body: bytes
+    correlation_id: str
+    schedule_at: datetime | None = None
+
+
+class TaskQueue(Protocol):
+    def enqueue(self, task: TaskRequest) -> bool:
+        """Create the task; False when a task with that id already existed."""
+        ...
+
+
+class AsyncTaskQueue(Protocol):
+    async def enqueue(self, task: TaskRequest) -> bool: ...
+
+
+class SecretSource(Protocol):
+    def get(self, name: str) -> str | None:
+        """The secret's value, or None when it is not configured (callers fail closed)."""
+        ...
+
+
+class TaskAuthenticator(Protocol):
+    def authenticate(self, headers: Mapping[str, str]) -> None:
+        """Raise UnauthorizedCallerError unless the caller is our task queue."""
+        ...
+
+
+class Checkpoints(Protocol):
+    """Named points between the steps of a worker; fault injection hooks in here."""
+
+    def reached(self, name: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str | None
+    #: Provider HTTP attempts this call made, failed ones included.
+    attempts: int
+    #: PII-free reasons of the failed attempts, oldest first.
+    failures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProviderCall:
+    """One provider HTTP request, built by a channel."""
+
+    url: str
+    headers: dict[str, str]
+    json: dict[str, Any]
+
+
+class ProviderApi(Protocol):
+    """What a channel knows about its provider's send API; the HTTP adapter does the rest."""
+
+    def prepare(self, record: OutboxRecord) -> ProviderCall:
+        """The request for a record; raise InvalidOutboundMessageError before sending."""
+        ...
+
+    def message_id(self, response_body: bytes) -> str | None: ...
+
+    def classify(self, status_code: int, response_body: bytes) -> AtendeError: ...
+
+
+class ProviderSender(Protocol):
+    def send(self, record: OutboxRecord) -> SendResult:
+        """Send one record; raise ProviderTransientError or a PermanentError on failure.
+
+        Errors carry `attempts` and `failures` attributes when the sender tried more than once.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class InboundDecision:
+    """What processing one inbound message decided: all saved in one transaction."""
+
+    session: Session
+    outbox: tuple[OutboxRecord, ...] = ()
+    audit: tuple[AuditEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class InboundOutcome:
+    duplicate: bool
+    #: The records the event produced (on a duplicate: as stored now).
+    outbox: tuple[OutboxRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatusDecision:
+    record: OutboxRecord | None
+    audit: tuple[AuditEntry, ...] = ()
+
+
+class InboundStore(Protocol):
+    def record_message(
+        self,
+        key: str,
+        dedupe: DedupeRecord,
+        session_id: str,
+        decide: Callable[[Session | None], InboundDecision],
+    ) -> InboundOutcome:
+        """Atomically: dedupe, load the session, run `decide`, save everything it returns.
+
+        `decide` is pure and may run more than once (transaction retries). The dedupe record
+        is written with the `outbox_ids` of the decision. An existing, unexpired dedupe
+        record means a duplicate: nothing is written.
+        """
+        ...
+
+    def record_event(self, key: str, dedupe: DedupeRecord, audit: tuple[AuditEntry, ...]) -> bool:
+        """Dedupe an event that changes no session; False for a duplicate."""
+        ...
+
+    def apply_status(
+        self,
+        key: str,
+        dedupe: DedupeRecord,
+        event: StatusEvent,
+        decide: Callable[[OutboxRecord | None], StatusDecision],
+    ) -> bool:
+        """Atomically dedupe a status event and update the outbox record it refers to."""
+        ...
+
+
+@dataclass(frozen=True)
+class SendGate:
+    """What `OutboxStore.begin_send` found and decided."""
+
+    action: Literal["send", "done", "wait", "hold"]
+    record: OutboxRecord | None
+    audit: tuple[AuditEntry, ...] = ()
+
+
+class OutboxStore(Protocol):
+    def get(self, outbox_id: str) -> OutboxRecord | None: ...
+
+    def begin_send(
+        self,
+        outbox_id: str,
+        decide: Callable[[OutboxRecord | None, Session | None], SendGate],
+    ) -> SendGate:
+        """Atomically read the record and its session, run `decide`, and save the record it
+        returns (a claim: status sending) when the action is "send" or "hold"."""
+        ...
+
+    def finish_send(
+        self,
+        outbox_id: str,
+        apply: Callable[[OutboxRecord], OutboxRecord],
+        *,
+        release: bool,
+        audit: tuple[AuditEntry, ...],
+    ) -> OutboxRecord:
+        """Atomically apply an outcome to the freshest stored record (a status webhook may
+        have touched it meanwhile); `release` removes it from the session's pending order."""
+        ...
+
+    def for_session(self, session_id: str) -> list[OutboxRecord]: ...
+
+
+class SessionReader(Protocol):
+    def get(self, session_id: str) -> Session | None: ...
+
+
+class AuditLog(Protocol):
+    def append(self, entry: AuditEntry) -> None: ...

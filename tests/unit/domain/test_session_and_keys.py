@@ -1,0 +1,85 @@
+from datetime import UTC, datetime, timedelta
+
+from atende.domain import keys
+from atende.domain.events import MessageKind, MessageReceived
+from atende.domain.session import MAX_STORED_MESSAGES, PendingReply, new_session
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def message(message_id: str, at: datetime, text: str = "oi") -> MessageReceived:
+    return MessageReceived(
+        channel="whatsapp",
+        event_id=message_id,
+        account_id="106540352242922",
+        contact_id="5511999990000",
+        occurred_at=at,
+        message_id=message_id,
+        kind=MessageKind.TEXT,
+        text=text,
+    )
+
+
+def session():
+    return new_session(
+        session_id="s1",
+        tenant_id="demo",
+        channel="whatsapp",
+        contact_id="5511999990000",
+        account_id="106540352242922",
+        now=NOW,
+    )
+
+
+def test_messages_are_kept_in_provider_time_then_id_order_whatever_the_arrival_order():
+    later = message("wamid.B", NOW + timedelta(seconds=1))
+    same_second_a = message("wamid.A", NOW)
+    same_second_c = message("wamid.C", NOW)
+    stored = session().with_message(later, NOW).with_message(same_second_c, NOW)
+    stored = stored.with_message(same_second_a, NOW)
+    assert [m.id for m in stored.messages] == ["wamid.A", "wamid.C", "wamid.B"]
+    assert stored.last_inbound_at == NOW + timedelta(seconds=1)
+
+
+def test_appending_the_same_message_twice_stores_it_once():
+    first = session().with_message(message("wamid.A", NOW), NOW)
+    again = first.with_message(message("wamid.A", NOW, text="changed"), NOW)
+    assert again is first
+    assert len(again.messages) == 1
+
+
+def test_the_session_document_stays_bounded():
+    stored = session()
+    for index in range(MAX_STORED_MESSAGES + 5):
+        stored = stored.with_message(message(f"wamid.{index:03d}", NOW + timedelta(seconds=index)), NOW)
+    assert len(stored.messages) == MAX_STORED_MESSAGES
+    assert stored.messages[-1].id == f"wamid.{MAX_STORED_MESSAGES + 4:03d}"
+
+
+def test_pending_replies_sort_by_order_key_and_release_one_by_one():
+    pending = session().with_pending(
+        (PendingReply(outbox_id="b", order_key="2", queued_at=NOW),)
+    ).with_pending((PendingReply(outbox_id="a", order_key="1", queued_at=NOW),))
+    assert [p.outbox_id for p in pending.outbound_pending] == ["a", "b"]
+    assert [p.outbox_id for p in pending.without_pending("a").outbound_pending] == ["b"]
+
+
+def test_keys_are_stable_and_do_not_contain_the_phone_number():
+    first = keys.session_id("demo", "whatsapp", "5511999990000")
+    assert first == keys.session_id("demo", "whatsapp", "5511999990000")
+    assert "5511999990000" not in first
+    assert keys.session_id("other", "whatsapp", "5511999990000") != first
+    assert keys.dedupe_key("whatsapp", "demo", "e1") != keys.dedupe_key("whatsapp", "demo", "e2")
+    assert keys.outbox_id("demo", first, "e1", 0) != keys.outbox_id("demo", first, "e1", 1)
+
+
+def test_hash_parts_are_unambiguous():
+    assert keys.stable_hash("ab", "c") != keys.stable_hash("a", "bc")
+
+
+def test_task_ids_are_valid_cloud_tasks_ids_and_stable():
+    task_id = keys.inbound_task_id("whatsapp", "wamid.HBg==")
+    assert task_id == keys.inbound_task_id("whatsapp", "wamid.HBg==")
+    assert all(char.isalnum() or char in "-_" for char in task_id)
+    assert keys.outbound_task_id("abc") == "out-abc"
+    assert keys.outbound_task_id("abc", 2) == "out-abc-r2"

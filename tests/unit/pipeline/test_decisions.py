@@ -1,0 +1,219 @@
+"""The pure decisions behind processing, status updates and sending."""
+
+from datetime import UTC, datetime, timedelta
+
+from atende.conversation.simple_flow import GREETING, TRIAGE_QUESTION, SimpleFlow
+from atende.domain.audit import AuditKind
+from atende.domain.events import (
+    MessageDelivered,
+    MessageFailed,
+    MessageKind,
+    MessageRead,
+    MessageReceived,
+    MessageSent,
+    ProviderError,
+)
+from atende.domain.messages import TextMessage
+from atende.domain.outbox import OutboxRecord, OutboxStatus
+from atende.domain.session import PendingReply
+from atende.errors import ProviderPermanentError, ProviderTransientError
+from atende.pipeline import send_decision
+from atende.pipeline.inbound_decision import DecisionContext, decide_message
+from atende.pipeline.send_decision import SendContext, decide_send
+from atende.pipeline.status_decision import decide_status
+from atende.ports import SendResult
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+CTX = DecisionContext(
+    tenant_id="demo", session_id="s1", now=NOW, outbox_ttl=timedelta(days=30), correlation_id="c1"
+)
+
+
+def inbound(message_id="wamid.A", text="Oi", at=NOW):
+    return MessageReceived(
+        channel="whatsapp",
+        event_id=message_id,
+        account_id="106540352242922",
+        contact_id="5511999990000",
+        occurred_at=at,
+        message_id=message_id,
+        kind=MessageKind.TEXT,
+        text=text,
+    )
+
+
+def test_first_message_creates_the_session_two_ordered_replies_and_an_audit_trail():
+    decision = decide_message(None, inbound(), SimpleFlow(), CTX)
+    assert decision.session.state == "triage"
+    assert decision.session.version == 1
+    assert [r.message.body for r in decision.outbox] == [GREETING, TRIAGE_QUESTION]
+    assert [r.reply_index for r in decision.outbox] == [0, 1]
+    assert decision.outbox[0].order_key < decision.outbox[1].order_key
+    assert [p.outbox_id for p in decision.session.outbound_pending] == [
+        r.id for r in decision.outbox
+    ]
+    assert all(
+        r.recipient == "5511999990000" and r.status == OutboxStatus.PENDING for r in decision.outbox
+    )
+    kinds = [entry.kind for entry in decision.audit]
+    assert kinds == [AuditKind.STATE_TRANSITION, AuditKind.REPLY_QUEUED]
+    assert decision.audit[0].detail == {"from": "new", "to": "triage", "reason": "greeted"}
+
+
+def test_outbox_ids_are_the_same_when_the_decision_runs_again():
+    first = decide_message(None, inbound(), SimpleFlow(), CTX)
+    again = decide_message(None, inbound(), SimpleFlow(), CTX)
+    assert [r.id for r in first.outbox] == [r.id for r in again.outbox]
+
+
+def test_a_message_already_in_the_session_is_not_answered_again():
+    first = decide_message(None, inbound(), SimpleFlow(), CTX)
+    again = decide_message(first.session, inbound(), SimpleFlow(), CTX)
+    assert again.outbox == () and again.audit == ()
+    assert len(again.session.messages) == 1
+
+
+def test_no_personal_data_in_audit_entries():
+    decision = decide_message(None, inbound(text="meu cpf é 123"), SimpleFlow(), CTX)
+    dumped = str([entry.model_dump() for entry in decision.audit])
+    assert "5511999990000" not in dumped and "cpf" not in dumped
+
+
+def record(status=OutboxStatus.PENDING, **fields) -> OutboxRecord:
+    return OutboxRecord(
+        id=fields.pop("id", "o1"),
+        tenant_id="demo",
+        channel="whatsapp",
+        session_id="s1",
+        account_id="106540352242922",
+        recipient="5511999990000",
+        message=TextMessage(body="oi"),
+        inbound_event_id="wamid.A",
+        reply_index=0,
+        order_key=fields.pop("order_key", "1"),
+        status=status,
+        created_at=NOW,
+        updated_at=NOW,
+        expire_at=NOW + timedelta(days=30),
+        **fields,
+    )
+
+
+def status(kind, **fields):
+    return kind(
+        channel="whatsapp",
+        event_id=f"wamid.OUT:{kind.__name__}",
+        account_id="106540352242922",
+        occurred_at=NOW,
+        provider_message_id="wamid.OUT",
+        **fields,
+    )
+
+
+def test_delivery_status_only_moves_forward():
+    read = decide_status(record(OutboxStatus.SENT), status(MessageRead), NOW, "demo").record
+    assert read.delivery_status == "message_read"
+    late_delivered = decide_status(read, status(MessageDelivered), NOW, "demo")
+    assert late_delivered.record.delivery_status == "message_read"
+    assert late_delivered.audit[0].detail["outcome"] == "stale"
+
+
+def test_a_failed_status_keeps_the_provider_errors():
+    failed = decide_status(
+        record(OutboxStatus.SENT),
+        status(MessageFailed, errors=(ProviderError(code=131047, title="Re-engagement message"),)),
+        NOW,
+        "demo",
+    ).record
+    assert failed.delivery_status == "message_failed"
+    assert failed.delivery_errors[0]["code"] == 131047
+
+
+def test_a_status_proves_a_send_we_could_not_confirm():
+    held = record(OutboxStatus.NEEDS_REVIEW)
+    confirmed = decide_status(held, status(MessageSent), NOW, "demo").record
+    assert confirmed.status == OutboxStatus.SENT
+    assert confirmed.provider_message_id == "wamid.OUT"
+    assert confirmed.history[-1].detail == "confirmed_by_message_sent"
+
+
+def test_a_status_for_a_message_we_never_sent_is_audited_only():
+    decision = decide_status(None, status(MessageSent), NOW, "demo")
+    assert decision.record is None
+    assert decision.audit[0].detail["outcome"] == "unknown_message"
+
+
+SEND_CTX = SendContext(now=NOW, max_order_wait=timedelta(minutes=5))
+
+
+def session_with(*pending):
+    decision = decide_message(None, inbound(), SimpleFlow(), CTX)
+    return decision.session.model_copy(update={"outbound_pending": tuple(pending)})
+
+
+def test_a_settled_record_is_never_sent_again():
+    for settled in (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.NEEDS_REVIEW):
+        assert decide_send(record(settled), None, SEND_CTX).action == "done"
+    assert decide_send(None, None, SEND_CTX).action == "done"
+
+
+def test_a_record_found_mid_send_is_held_for_review_not_resent():
+    gate = decide_send(record(OutboxStatus.SENDING), session_with(), SEND_CTX)
+    assert gate.action == "hold"
+    assert gate.record.status == OutboxStatus.NEEDS_REVIEW
+    assert gate.audit[0].kind == AuditKind.REVIEW_REQUIRED
+
+
+def test_a_reply_waits_for_an_earlier_unsettled_reply_of_its_session():
+    earlier = PendingReply(outbox_id="o0", order_key="0", queued_at=NOW)
+    mine = PendingReply(outbox_id="o1", order_key="1", queued_at=NOW)
+    assert decide_send(record(), session_with(earlier, mine), SEND_CTX).action == "wait"
+    assert (
+        decide_send(record(id="o0", order_key="0"), session_with(earlier, mine), SEND_CTX).action
+        == "send"
+    )
+
+
+def test_a_reply_stops_waiting_after_the_maximum_wait_and_says_so():
+    stale = PendingReply(outbox_id="o0", order_key="0", queued_at=NOW - timedelta(minutes=10))
+    mine = PendingReply(outbox_id="o1", order_key="1", queued_at=NOW)
+    gate = decide_send(record(), session_with(stale, mine), SEND_CTX)
+    assert gate.action == "send"
+    assert gate.audit[0].kind == AuditKind.ORDER_BYPASSED
+
+
+def test_claiming_marks_the_record_sending():
+    gate = decide_send(record(), session_with(), SEND_CTX)
+    assert gate.record.status == OutboxStatus.SENDING and gate.record.version == 1
+
+
+def test_sent_records_every_failed_attempt_before_the_success():
+    result = SendResult(
+        provider_message_id="wamid.X", attempts=3, failures=("http_500", "http_500")
+    )
+    done = send_decision.sent(record(OutboxStatus.SENDING), NOW, result)
+    assert done.status == OutboxStatus.SENT and done.attempts == 3
+    assert [(h.status, h.attempt, h.detail) for h in done.history] == [
+        ("retrying", 1, "http_500"),
+        ("retrying", 2, "http_500"),
+        ("sent", 3, "provider_accepted"),
+    ]
+
+
+def test_permanent_failure_marks_failed_and_transient_marks_retrying():
+    permanent = ProviderPermanentError("no", code="meta_131047")
+    permanent.attempts, permanent.failures = 1, ("meta_131047",)
+    assert (
+        send_decision.failed(record(OutboxStatus.SENDING), NOW, permanent).status
+        == OutboxStatus.FAILED
+    )
+    transient = ProviderTransientError("later", code="http_503")
+    transient.attempts, transient.failures = 3, ("http_503",) * 3
+    retrying = send_decision.failed(record(OutboxStatus.SENDING), NOW, transient)
+    assert retrying.status == OutboxStatus.RETRYING and retrying.attempts == 3
+    assert retrying.last_error == "http_503"
+
+
+def test_a_failure_never_overwrites_a_send_a_status_webhook_confirmed():
+    confirmed = record(OutboxStatus.SENT)
+    assert send_decision.failed(confirmed, NOW, ProviderTransientError("x")) == confirmed
