@@ -131,7 +131,9 @@ class Container:
     def webhook(self, channel: str) -> WebhookEdge:
         def build() -> WebhookEdge:
             connector = self._wiring(channel).connector(self._channel_deps())
-            return WebhookEdge(connector, self.async_task_queue, self.settings.max_body_bytes)
+            return WebhookEdge(
+                connector, self.async_task_queue, self.settings.max_body_bytes, self.clock
+            )
 
         return self._once(f"webhook:{channel}", build)
 
@@ -197,7 +199,7 @@ class Container:
             policy = ProcessingPolicy(
                 dedupe_ttl=timedelta(days=s.dedupe_ttl_days),
                 outbox_ttl=timedelta(days=s.outbox_ttl_days),
-                reply_order_window=timedelta(seconds=s.reply_order_window_seconds),
+                answer_hold=timedelta(seconds=s.answer_hold_seconds),
             )
             return InboundProcessor(
                 self.inbound_store,

@@ -49,9 +49,9 @@ class Settings(BaseSettings):
     send_max_tries: int = Field(default=3, ge=1, le=10)
     breaker_fail_max: int = Field(default=5, ge=1)
     breaker_reset_seconds: float = Field(default=30.0, gt=0)
-    #: Replies are held this long before sending, so a message that arrived together with
-    #: another but was processed later still gets its reply out first.
-    reply_order_window_seconds: float = Field(default=1.0, ge=0)
+    #: A message is answered this long after it arrived, so messages a contact sent together
+    #: are answered in the order they were written even when their tasks ran out of order.
+    answer_hold_seconds: float = Field(default=1.0, ge=0)
     #: A reply stops waiting for an earlier, still unsettled one after this long.
     reply_order_max_wait_seconds: float = Field(default=300.0, gt=0)
 

@@ -105,18 +105,16 @@ class ProviderSender(Protocol):
 
 @dataclass(frozen=True)
 class InboundDecision:
-    """What processing one inbound message decided: all saved in one transaction."""
+    """What answering a session's inbox decided: all saved in one transaction, the dedupe
+    records of the answered messages included."""
 
     session: Session
     outbox: tuple[OutboxRecord, ...] = ()
     audit: tuple[AuditEntry, ...] = ()
+    dedupe: tuple[tuple[str, DedupeRecord], ...] = ()
 
 
-@dataclass(frozen=True)
-class InboundOutcome:
-    duplicate: bool
-    #: The records the event produced (on a duplicate: as stored now).
-    outbox: tuple[OutboxRecord, ...] = ()
+Admission = Literal["admitted", "present", "duplicate"]
 
 
 @dataclass(frozen=True)
@@ -126,19 +124,19 @@ class StatusDecision:
 
 
 class InboundStore(Protocol):
-    def record_message(
-        self,
-        key: str,
-        dedupe: DedupeRecord,
-        session_id: str,
-        decide: Callable[[Session | None], InboundDecision],
-    ) -> InboundOutcome:
-        """Atomically: dedupe, load the session, run `decide`, save everything it returns.
+    def admit(
+        self, key: str, session_id: str, admit: Callable[[Session | None], Session | None]
+    ) -> Admission:
+        """Atomically: an unexpired dedupe record at `key` means "duplicate"; otherwise save
+        the session `admit` returns ("admitted"), or nothing when it returns None ("present")."""
+        ...
 
-        `decide` is pure and may run more than once (transaction retries). The dedupe record
-        is written with the `outbox_ids` of the decision. An existing, unexpired dedupe
-        record means a duplicate: nothing is written.
-        """
+    def answer(
+        self, session_id: str, decide: Callable[[Session], InboundDecision]
+    ) -> Session | None:
+        """Atomically run `decide` on the session and save everything it returns: dedupe
+        records, session (version-checked), outbox records, audit. `decide` is pure and may
+        run more than once (transaction retries). None when there is no such session."""
         ...
 
     def record_event(self, key: str, dedupe: DedupeRecord, audit: tuple[AuditEntry, ...]) -> bool:

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from atende.devstack.processes import ManagedProcess, free_port, wait_http
+from atende.devstack.processes import (
+    ManagedProcess,
+    PortInUseError,
+    ensure_port_free,
+    free_port,
+    wait_http,
+)
 
 # A tiny HTTP server: GET /pid answers its pid, GET /exit kills it with os._exit(3), and with
 # an argument it first starts a grandchild `sleep` and writes the grandchild's pid there.
@@ -131,3 +137,25 @@ def test_wait_http_times_out_with_the_log_tail(tmp_path: Path) -> None:
         with pytest.raises(TimeoutError, match="still booting"):
             wait_http(f"http://127.0.0.1:{free_port()}/", 0.5, process)
         assert time.monotonic() - started < 5
+
+
+def test_ensure_port_free_names_what_wanted_the_port() -> None:
+    ensure_port_free(free_port(), "anything")
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        with pytest.raises(PortInUseError, match=f"port {port} .the sandbox"):
+            ensure_port_free(port, "the sandbox")
+
+
+def test_supervisor_gives_up_on_a_crash_loop(tmp_path: Path) -> None:
+    argv = [sys.executable, "-c", "print('crashing', flush=True); raise SystemExit(9)"]
+    process = ManagedProcess("loop", argv, dict(os.environ), tmp_path / "loop.log", True)
+    process.max_restarts, process.restart_delay = 2, 0.01
+    with process:
+        _wait_until(lambda: process.restarts == 2 and process.returncode == 9)
+        time.sleep(0.5)
+        assert process.restarts == 2  # no third restart
+        assert not process.running
+    assert process.log_tail().count("\ncrashing") == 3

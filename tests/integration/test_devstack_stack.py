@@ -19,7 +19,7 @@ import requests
 from google.cloud import firestore
 
 from atende.devstack import stack as stack_module
-from atende.devstack.processes import free_port
+from atende.devstack.processes import PortInUseError, free_port
 from atende.devstack.stack import Stack, StackConfig, run_forever
 
 pytestmark = pytest.mark.emulator
@@ -225,17 +225,26 @@ def _refused(host_port: str) -> bool:
 
 
 def test_a_failed_start_stops_what_already_started(tmp_path: Path) -> None:
+    broken_venv = tmp_path / "not-a-venv"
+    broken_venv.write_text("the Cloud Tasks emulator venv cannot be built here")
+    config = _config(tmp_path, tasks_venv=broken_venv)
+    stack = Stack(config)
+    with pytest.raises(RuntimeError, match="-m venv"):
+        stack.start()
+    assert stack.firestore.process is None
+    assert _refused(f"127.0.0.1:{config.firestore_port}")
+    assert not stack.functions.running and not stack.sandbox_process.running
+
+
+def test_a_busy_port_stops_the_start_before_anything_runs(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    with socket.socket() as squatter:  # the sandbox cannot bind its port
+    with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", config.sandbox_port))
         squatter.listen()
         stack = Stack(config)
-        with pytest.raises(RuntimeError, match="sandbox exited"):
+        with pytest.raises(PortInUseError, match=f"port {config.sandbox_port} .provider sandbox"):
             stack.start()
     assert stack.firestore.process is None and stack.tasks.process is None
-    assert _refused(f"127.0.0.1:{config.firestore_port}")
-    assert _refused(f"127.0.0.1:{config.tasks_port}")
-    assert not stack.functions.running
 
 
 class _FakeStack:
@@ -261,8 +270,10 @@ def test_run_forever_stops_on_sigterm(monkeypatch: pytest.MonkeyPatch, tmp_path:
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
     timer.start()
     started = time.monotonic()
-    assert run_forever(StackConfig(repo_root=REPO, run_dir=tmp_path)) == 0
+    banners: list[str] = []
+    assert run_forever(StackConfig(repo_root=REPO, run_dir=tmp_path), banners.append) == 0
     timer.join()
+    assert banners == ["fake banner"]
     assert _FakeStack.entered and _FakeStack.exited
     assert time.monotonic() - started < 5
     assert signal.getsignal(signal.SIGTERM) == before

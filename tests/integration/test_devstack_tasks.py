@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -33,9 +34,14 @@ class Target:
                 target.calls.append((self.path, headers, body))
                 left = target.fail_first.get(self.path, 0)
                 target.fail_first[self.path] = left - 1
-                self.send_response(500 if left > 0 else 204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                if self.path == "/slow" and len(target.calls_to("/slow")) == 1:
+                    time.sleep(1.5)  # longer than the task's dispatch deadline
+                try:
+                    self.send_response(500 if left > 0 else 204)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the emulator gave up waiting
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -170,3 +176,26 @@ def test_pause_then_purge_drops_pending_tasks(tasks: TasksEmulator, target: Targ
         tasks.resume(queue)
     time.sleep(0.5)
     assert target.calls_to("/purged") == []
+
+
+def test_a_scheduled_task_waits_for_its_time(tasks: TasksEmulator, target: Target) -> None:
+    queue = tasks.queue_path("q-b")
+    task = _http_task(target.url("/later"), b"later")
+    task["schedule_time"] = datetime.now(UTC) + timedelta(seconds=1.2)
+    tasks.client.create_task(parent=queue, task=task)
+    time.sleep(0.6)
+    assert target.calls_to("/later") == []
+    assert tasks.count_tasks(queue) == 1
+    target.wait_for("/later", 1, timeout=5)
+
+
+def test_a_dispatch_past_its_deadline_is_retried(tasks: TasksEmulator, target: Target) -> None:
+    queue = tasks.queue_path("q-a")
+    task = _http_task(target.url("/slow"), b"slow")
+    task["dispatch_deadline"] = timedelta(seconds=0.3)
+    started = time.monotonic()
+    tasks.client.create_task(parent=queue, task=task)
+    target.wait_for("/slow", 2, timeout=5)
+    assert time.monotonic() - started < 1.5  # retried before the first call even ended
+    retry_counts = [call[1]["x-cloudtasks-taskretrycount"] for call in target.calls_to("/slow")]
+    assert retry_counts == ["0", "1"]

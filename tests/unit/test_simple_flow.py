@@ -7,7 +7,9 @@ from atende.domain.events import MessageKind, MessageReceived
 from atende.domain.messages import TextMessage
 
 
-def message(text: str | None = "oi", kind: MessageKind = MessageKind.TEXT, choice: str | None = None):
+def message(
+    text: str | None = "oi", kind: MessageKind = MessageKind.TEXT, choice: str | None = None
+):
     return MessageReceived(
         channel="whatsapp",
         event_id="e",
@@ -31,7 +33,9 @@ def test_a_new_contact_gets_the_greeting_then_the_triage_question():
     assert bodies(turn) == [flow.GREETING, flow.TRIAGE_QUESTION]
 
 
-@pytest.mark.parametrize("text", ["quero um ATENDENTE", "falar com humano!", "Atendimento, por favor"])
+@pytest.mark.parametrize(
+    "text", ["quero um ATENDENTE", "falar com humano!", "Atendimento, por favor"]
+)
 def test_a_handoff_keyword_hands_the_session_to_a_person(text):
     turn = flow.SimpleFlow().respond(flow.TRIAGE, message(text))
     assert (turn.state, turn.handoff, bodies(turn)) == (flow.HANDOFF, True, [flow.HANDOFF_NOTICE])
@@ -55,5 +59,7 @@ def test_unreadable_messages_get_a_polite_answer_and_system_notices_none():
 
 
 def test_a_handoff_button_counts_like_the_keyword():
-    turn = flow.SimpleFlow().respond(flow.TRIAGE, message("Falar", MessageKind.INTERACTIVE, "handoff"))
+    turn = flow.SimpleFlow().respond(
+        flow.TRIAGE, message("Falar", MessageKind.INTERACTIVE, "handoff")
+    )
     assert turn.handoff

@@ -20,13 +20,23 @@ DEV_DIR = Path(".atende")
 def config_from_dotenv(functions_port: int, env_file: Path = Path(".env")) -> StackConfig:
     """The stack's dev secrets and tenant map come from `.env` (a copy of `.env.example`)."""
     values = {key: value for key, value in dotenv_values(env_file).items() if value}
-    config = StackConfig(repo_root=Path.cwd(), run_dir=DEV_DIR / "run", functions_port=functions_port)
+    config = StackConfig(
+        repo_root=Path.cwd(), run_dir=DEV_DIR / "run", functions_port=functions_port
+    )
     config.whatsapp_app_secret = values.get("WHATSAPP_APP_SECRET", config.whatsapp_app_secret)
     config.whatsapp_verify_token = values.get("WHATSAPP_VERIFY_TOKEN", config.whatsapp_verify_token)
     config.whatsapp_access_token = values.get("WHATSAPP_ACCESS_TOKEN", config.whatsapp_access_token)
     config.task_secret = values.get("ATENDE_TASK_SECRET", config.task_secret)
     if "ATENDE_WHATSAPP_TENANTS" in values:
-        config.whatsapp_tenants = json.loads(values["ATENDE_WHATSAPP_TENANTS"])
+        config.whatsapp_tenants = json.loads(values.pop("ATENDE_WHATSAPP_TENANTS"))
+    # Other settings in .env (ATENDE_LOG_LEVEL, …) reach the functions too; the stack's own
+    # wiring (emulator hosts, URLs) wins.
+    wired = set(Stack(config).client_env)  # builds no process: only reads the wiring
+    config.extra_env = {
+        key: value
+        for key, value in values.items()
+        if key.startswith("ATENDE_") and key not in wired
+    }
     return config
 
 

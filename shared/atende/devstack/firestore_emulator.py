@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from atende.devstack.processes import ManagedProcess, wait_http
+from atende.devstack.processes import ManagedProcess, ensure_port_free, wait_http
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,8 @@ class FirestoreEmulator:
 
     def start(self) -> None:
         jar = self.jar or find_firestore_jar()
+        # Another emulator on the port would answer our readiness probe in our place.
+        ensure_port_free(self.port, "Firestore emulator")
         argv = [
             find_java(),
             "-Duser.language=en",

@@ -38,6 +38,22 @@ def free_port() -> int:
         return port
 
 
+class PortInUseError(RuntimeError):
+    """A port the stack wants is taken (often by a stack still running elsewhere)."""
+
+
+def ensure_port_free(port: int, what: str) -> None:
+    """Raise PortInUseError unless 127.0.0.1:`port` can be bound right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise PortInUseError(
+                f"port {port} ({what}) is already in use on 127.0.0.1; is another stack "
+                "running? Stop it or choose another port."
+            ) from exc
+
+
 def tail(path: Path, lines: int = 40) -> str:
     """The last `lines` lines of a text file ('' if it does not exist)."""
     try:
@@ -117,8 +133,8 @@ class ManagedProcess:
     """One child process with its own process group, optionally restarted when it exits.
 
     With `restart=True` a supervisor thread starts the process again (after
-    `restart_delay` seconds, at most `max_restarts` times) whenever it exits while the
-    process is not being stopped.
+    `restart_delay` seconds) whenever it exits while not being stopped; it gives up after
+    `max_restarts` restarts in a row of a process that lived less than `stable_after` s.
     """
 
     def __init__(
@@ -146,6 +162,11 @@ class ManagedProcess:
         self.stop_timeout = stop_timeout
         #: How many times the supervisor restarted the process since the last start().
         self.restarts = 0
+        #: Restarts in a row of a process that died within `stable_after` seconds; past
+        #: `max_restarts` the supervisor gives up (a crash loop, not an occasional crash).
+        self.stable_after = 30.0
+        self._rapid_restarts = 0
+        self._spawned_at = 0.0
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
@@ -185,6 +206,7 @@ class ManagedProcess:
                 start_new_session=True,
             )
         logger.info("started %s (pid %d), log %s", self.name, proc.pid, self.log_path)
+        self._spawned_at = time.monotonic()
         return proc
 
     def start(self) -> None:
@@ -192,7 +214,7 @@ class ManagedProcess:
             if self._proc is not None and self._proc.poll() is None:
                 raise RuntimeError(f"{self.name} is already running (pid {self._proc.pid})")
             self._stopping.clear()
-            self.restarts = 0
+            self.restarts = self._rapid_restarts = 0
             self._proc = self._spawn()
             if self.restart:
                 self._supervisor = threading.Thread(
@@ -210,10 +232,11 @@ class ManagedProcess:
                 return
             # Reap whatever the dead child left in its group before starting anew.
             _kill_group(proc.pid, signal.SIGKILL)
-            if self.restarts >= self.max_restarts:
-                logger.error(
-                    "%s exited (code %s); gave up after %d restarts", self.name, code, self.restarts
-                )
+            if time.monotonic() - self._spawned_at >= self.stable_after:
+                self._rapid_restarts = 0
+            if self._rapid_restarts >= self.max_restarts:
+                logger.error("%s exited (code %s); gave up after %d quick restarts in a row",
+                             self.name, code, self._rapid_restarts)  # fmt: skip
                 return
             logger.warning("%s exited (code %s); restarting", self.name, code)
             if self._stopping.wait(self.restart_delay):
@@ -222,6 +245,7 @@ class ManagedProcess:
                 if self._stopping.is_set():
                     return
                 self.restarts += 1
+                self._rapid_restarts += 1
                 self._proc = self._spawn()
 
     def stop(self) -> None:

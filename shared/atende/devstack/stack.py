@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -23,7 +23,7 @@ from types import TracebackType
 from atende.config import Settings
 from atende.devstack.firestore_emulator import FirestoreEmulator
 from atende.devstack.functions_app import discover
-from atende.devstack.processes import ManagedProcess, wait_http
+from atende.devstack.processes import ManagedProcess, ensure_port_free, wait_http
 from atende.devstack.sandbox import SandboxClient
 from atende.devstack.tasks_emulator import TasksEmulator
 
@@ -77,6 +77,8 @@ class Stack:
     """`with Stack(config) as stack:` starts everything; leaving stops it, in reverse."""
 
     def __init__(self, config: StackConfig) -> None:
+        # Children run with the run directory as their cwd: every path they get is absolute.
+        config.run_dir = config.run_dir.resolve()
         self.config = config
         self.run_dir = config.run_dir
         self.functions_dir = config.functions_dir or config.repo_root / "functions"
@@ -166,7 +168,11 @@ class Stack:
 
     def start(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        timeout = self.config.start_timeout
+        c, timeout = self.config, self.config.start_timeout
+        ports = [(c.firestore_port, "Firestore emulator"), (c.tasks_port, "Cloud Tasks emulator"),
+                 (c.sandbox_port, "provider sandbox"), (c.functions_port, "functions")]  # fmt: skip
+        for port, what in ports:
+            ensure_port_free(port, what)
         try:
             self.firestore.start()
             self._started.append("firestore")
@@ -248,8 +254,9 @@ class Stack:
         self.stop()
 
 
-def run_forever(config: StackConfig) -> int:
-    """`make dev`: start the stack, log the banner, wait for SIGINT/SIGTERM, stop."""
+def run_forever(config: StackConfig, on_ready: Callable[[str], None] | None = None) -> int:
+    """`make dev`: start the stack, hand the banner to `on_ready` (default: log it), wait
+    for SIGINT/SIGTERM, stop. Call it from the main thread."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -259,7 +266,11 @@ def run_forever(config: StackConfig) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with Stack(config) as stack:
-            logger.info("%s", stack.banner())
+            banner = stack.banner()
+            if on_ready is None:
+                logger.info("%s", banner)
+            else:
+                on_ready(banner)
             while not stop.wait(1.0):
                 pass
     finally:

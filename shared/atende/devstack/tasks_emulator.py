@@ -7,7 +7,6 @@ it with the project's own google-cloud-tasks client over an insecure gRPC channe
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import logging
@@ -24,7 +23,7 @@ import grpc
 from google.cloud import tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 
-from atende.devstack.processes import ManagedProcess, tail
+from atende.devstack.processes import ManagedProcess, ensure_port_free, tail
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +132,7 @@ class TasksEmulator:
 
     def start(self) -> None:
         python = ensure_tasks_venv(self.venv)
+        ensure_port_free(self.port, "Cloud Tasks emulator")
         ready_file = self.run_dir / f"tasks-emulator-{self.port}.ready"
         ready_file.unlink(missing_ok=True)
         argv = [str(python), "-I", str(LAUNCHER), "--port", str(self.port),
@@ -230,6 +230,4 @@ class TasksEmulator:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        with contextlib.suppress(Exception):
-            self.close_client()
         self.stop()

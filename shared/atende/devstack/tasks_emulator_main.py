@@ -38,6 +38,7 @@ logger = logging.getLogger("atende-tasks-emulator")
 _options = argparse.Namespace(
     dispatch_deadline=600.0, min_backoff=0.1, max_backoff=1.0, allow_duplicate_names=False
 )
+_HOST = "127.0.0.1"  # loopback only, always
 _OPENER = request.build_opener(request.ProxyHandler({}))
 _lock = threading.Lock()
 _seen_names: dict[str, set[str]] = {}
@@ -49,7 +50,10 @@ class LoopbackAPIThread(server.APIThread):
 
     def __init__(self, state, host, port, *args, **kwargs):
         super().__init__(state, host, port, *args, **kwargs)
-        self._httpd = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        # No SO_REUSEPORT: a second emulator on the same port must fail, not share it.
+        self._httpd = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=8), options=[("grpc.so_reuseport", 0)]
+        )
         server.add_CloudTasksServicer_to_server(server.Greeter(state), self._httpd)
         address = f"{host}:{port}"
         if self._httpd.add_insecure_port(address) == 0:
@@ -162,7 +166,6 @@ def _patch() -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Cloud Tasks emulator on loopback")
-    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("-d", "--default-queue", action="append", default=[])
     parser.add_argument("--max-retries", type=int, default=-1, help="-1: retry forever")
@@ -183,12 +186,12 @@ def main(argv=None) -> None:
         setattr(_options, name, getattr(args, name))
     _patch()
     emulator = server.create_server(
-        args.host, args.port, default_queue_names=args.default_queue, max_retries=args.max_retries
+        _HOST, args.port, default_queue_names=args.default_queue, max_retries=args.max_retries
     )
     emulator.start()
-    logger.info("[SERVER] serving on %s:%d, queues %s", args.host, args.port, args.default_queue)
+    logger.info("[SERVER] serving on %s:%d, queues %s", _HOST, args.port, args.default_queue)
     if args.ready_file:
-        args.ready_file.write_text(f"{args.host}:{args.port}\n")
+        args.ready_file.write_text(f"{_HOST}:{args.port}\n")
     try:
         while True:
             time.sleep(1)

@@ -86,7 +86,6 @@ class OutboxRecord(BaseModel):
         )
 
 
-def order_key(occurred_at: datetime, inbound_message_id: str, reply_index: int) -> str:
-    """Sorts replies by the inbound message they answer: provider time, then id, then index."""
-    micros = int(occurred_at.timestamp() * 1_000_000)
-    return f"{micros:020d}|{inbound_message_id}|{reply_index:04d}"
+def order_key(reply_seq: int) -> str:
+    """Replies of a session sort by the order the conversation produced them."""
+    return f"{reply_seq:012d}"

@@ -1,17 +1,20 @@
 """A conversation session: one per (tenant, channel, contact), with its ordered messages.
 
-Pure data and pure updates; the store saves it with a version check.
+Messages are admitted to the `inbox` as they arrive and answered a short hold later, in
+(provider time, id) order, so messages a contact sent together are answered in the order
+they were written even when their tasks ran in another order. Pure data and pure updates;
+the store saves it with a version check.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
 from atende.domain.events import MessageReceived
 
-#: Messages kept in the session document; older ones stay only in the audit and the outbox.
+#: Answered messages kept in the session document; older ones stay in the audit and outbox.
 MAX_STORED_MESSAGES = 50
 
 
@@ -25,6 +28,15 @@ class StoredMessage(BaseModel):
     choice_id: str | None = None
 
 
+class PendingMessage(BaseModel):
+    """An admitted message waiting to be answered (its raw provider item is not kept here)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event: MessageReceived
+    arrived_at: datetime
+
+
 class PendingReply(BaseModel):
     """A reply not settled yet; replies of a session are sent in this order."""
 
@@ -33,6 +45,10 @@ class PendingReply(BaseModel):
     outbox_id: str
     order_key: str
     queued_at: datetime
+
+
+def _message_order(event: MessageReceived) -> tuple[datetime, str]:
+    return (event.occurred_at, event.message_id)
 
 
 class Session(BaseModel):
@@ -47,19 +63,44 @@ class Session(BaseModel):
     account_id: str
     state: str = "new"
     messages: tuple[StoredMessage, ...] = ()
+    inbox: tuple[PendingMessage, ...] = ()
     outbound_pending: tuple[PendingReply, ...] = ()
+    #: Replies created so far: the order key of the next one.
+    reply_seq: int = 0
     version: int = 0
     created_at: datetime
     updated_at: datetime
     last_inbound_at: datetime | None = None
 
     def has_message(self, message_id: str) -> bool:
-        return any(stored.id == message_id for stored in self.messages)
+        return any(stored.id == message_id for stored in self.messages) or any(
+            pending.event.message_id == message_id for pending in self.inbox
+        )
 
-    def with_message(self, message: MessageReceived, now: datetime) -> Session:
-        """Insert in (provider time, id) order; a message already stored changes nothing."""
+    def admitted(self, message: MessageReceived, arrived_at: datetime, now: datetime) -> Session:
+        """Queue a message for answering; one already known changes nothing."""
         if self.has_message(message.message_id):
             return self
+        pending = PendingMessage(
+            event=message.model_copy(update={"raw": {}}), arrived_at=arrived_at
+        )
+        inbox = sorted((*self.inbox, pending), key=lambda item: _message_order(item.event))
+        last_inbound = max(filter(None, (self.last_inbound_at, message.occurred_at)))
+        return self.model_copy(
+            update={"inbox": tuple(inbox), "last_inbound_at": last_inbound, "updated_at": now}
+        )
+
+    def ready(self, now: datetime, hold: timedelta) -> tuple[PendingMessage, ...]:
+        """The inbox up to its last message that has waited `hold`: earlier ones go with it,
+        so nothing is answered ahead of a message written before it."""
+        last = -1
+        for index, pending in enumerate(self.inbox):
+            if pending.arrived_at + hold <= now:
+                last = index
+        return self.inbox[: last + 1]
+
+    def answered(self, message: MessageReceived) -> Session:
+        """Move a message from the inbox to the answered history, in (time, id) order."""
         stored = StoredMessage(
             id=message.message_id,
             at=message.occurred_at,
@@ -67,14 +108,10 @@ class Session(BaseModel):
             text=message.text,
             choice_id=message.choice_id,
         )
-        ordered = sorted((*self.messages, stored), key=lambda item: (item.at, item.id))
-        last_inbound = max(filter(None, (self.last_inbound_at, message.occurred_at)))
+        inbox = tuple(p for p in self.inbox if p.event.message_id != message.message_id)
+        history = sorted((*self.messages, stored), key=lambda item: (item.at, item.id))
         return self.model_copy(
-            update={
-                "messages": tuple(ordered[-MAX_STORED_MESSAGES:]),
-                "last_inbound_at": last_inbound,
-                "updated_at": now,
-            }
+            update={"inbox": inbox, "messages": tuple(history[-MAX_STORED_MESSAGES:])}
         )
 
     def with_pending(self, replies: tuple[PendingReply, ...]) -> Session:

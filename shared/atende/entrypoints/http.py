@@ -104,5 +104,5 @@ async def serve_worker(request: Request, function_name: str) -> Response:
         except Exception:
             logger.exception("unexpected failure; the queue will retry")
             return _json(500, outcome="unexpected_error")
-        logger.info("task done", extra={"json_fields": {"outcome": outcome}})
+        logger.debug("task done", extra={"json_fields": {"outcome": outcome}})
         return _json(200, outcome=outcome)

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from atende.channels.base import WebhookConnector
 from atende.domain import keys
@@ -21,7 +22,7 @@ from atende.errors import (
 )
 from atende.observability.context import bind
 from atende.pipeline.tasks import PROCESS_INBOUND, InboundTask
-from atende.ports import AsyncTaskQueue, TaskRequest
+from atende.ports import AsyncTaskQueue, Clock, TaskRequest
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +47,12 @@ class EdgeResponse:
 
 class WebhookEdge:
     def __init__(
-        self, connector: WebhookConnector, queue: AsyncTaskQueue, max_body_bytes: int
+        self, connector: WebhookConnector, queue: AsyncTaskQueue, max_body_bytes: int, clock: Clock
     ) -> None:
         self._connector = connector
         self._queue = queue
         self._max_body_bytes = max_body_bytes
+        self._clock = clock
 
     async def handle(self, request: EdgeRequest, correlation_id: str) -> EdgeResponse:
         with bind(channel=self._connector.channel, correlation_id=correlation_id):
@@ -89,7 +91,10 @@ class WebhookEdge:
             events = self._connector.parse(request.body)
         except MalformedPayloadError as error:
             return _rejected(400, error.code)
-        tasks = [task for event in events if (task := self._task(event, correlation_id))]
+        received_at = self._clock.now()
+        tasks = [
+            task for event in events if (task := self._task(event, received_at, correlation_id))
+        ]
         try:
             await asyncio.gather(*(self._queue.enqueue(task) for task in tasks))
         except TransientError:
@@ -106,7 +111,9 @@ class WebhookEdge:
         )
         return EdgeResponse(200, "EVENT_RECEIVED")
 
-    def _task(self, event: InboundEvent, correlation_id: str) -> TaskRequest | None:
+    def _task(
+        self, event: InboundEvent, received_at: datetime, correlation_id: str
+    ) -> TaskRequest | None:
         tenant = self._connector.tenant_for(event)
         if tenant is None and isinstance(event, UnsupportedEvent):
             # Kept and audited even when no account can be read from it: never lost.
@@ -117,12 +124,13 @@ class WebhookEdge:
                 extra={"json_fields": {"outcome": "unknown_account", "event_type": event.type}},
             )
             return None
-        body = InboundTask(tenant_id=tenant, event=event).model_dump_json().encode()
+        body = InboundTask(tenant_id=tenant, event=event, received_at=received_at)
+        body_bytes = body.model_dump_json().encode()
         return TaskRequest(
             queue="inbound",
             task_id=keys.inbound_task_id(event.channel, event.event_id),
             target=PROCESS_INBOUND,
-            body=body,
+            body=body_bytes,
             correlation_id=correlation_id,
         )
 

@@ -1,17 +1,25 @@
-"""Pure: from a session and an inbound message to the session, replies and audit to save."""
+"""Pure: admitting an inbound message to its session, and answering the session's inbox."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from atende.conversation.step import ConversationStep
+from atende.conversation.step import ConversationStep, Turn
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
+from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import MessageReceived
 from atende.domain.outbox import OutboxRecord, order_key
 from atende.domain.session import PendingReply, Session, new_session
+from atende.errors import TransientError
 from atende.ports import InboundDecision
+
+
+class HoldNotElapsedError(TransientError):
+    """The message this answering task is for is still inside its hold; try again later."""
+
+    code = "hold_not_elapsed"
 
 
 @dataclass(frozen=True)
@@ -20,15 +28,15 @@ class DecisionContext:
     session_id: str
     now: datetime
     outbox_ttl: timedelta
+    dedupe_ttl: timedelta
+    hold: timedelta
     correlation_id: str | None = None
 
 
-def decide_message(
-    current: Session | None,
-    message: MessageReceived,
-    flow: ConversationStep,
-    ctx: DecisionContext,
-) -> InboundDecision:
+def admit_message(
+    current: Session | None, message: MessageReceived, arrived_at: datetime, ctx: DecisionContext
+) -> Session | None:
+    """The session with the message in its inbox, or None when it is already there."""
     session = current or new_session(
         session_id=ctx.session_id,
         tenant_id=ctx.tenant_id,
@@ -38,51 +46,93 @@ def decide_message(
         now=ctx.now,
     )
     if session.has_message(message.message_id):
-        # Already answered (a dedupe record that expired, for example): store nothing new.
-        return InboundDecision(session=session.next_version(ctx.now))
-    session = session.with_message(message, ctx.now)
-    turn = flow.respond(session.state, message)
-    records = tuple(
-        OutboxRecord(
-            id=keys.outbox_id(ctx.tenant_id, session.id, message.event_id, index),
-            tenant_id=ctx.tenant_id,
-            channel=message.channel,
-            session_id=session.id,
-            account_id=session.account_id,
-            recipient=session.contact_id,
-            message=reply,
-            inbound_event_id=message.event_id,
-            reply_index=index,
-            order_key=order_key(message.occurred_at, message.message_id, index),
-            created_at=ctx.now,
-            updated_at=ctx.now,
-            expire_at=ctx.now + ctx.outbox_ttl,
+        return None
+    return session.admitted(message, arrived_at, ctx.now).next_version(ctx.now)
+
+
+def answer_inbox(
+    session: Session, flow: ConversationStep, ctx: DecisionContext, awaited: str | None = None
+) -> InboundDecision:
+    """Answer every ready inbox message, in order. Raises HoldNotElapsedError when the
+    message `awaited` is still waiting (so its task is retried, never dropped)."""
+    batch = session.ready(ctx.now, ctx.hold)
+    if awaited is not None and any(
+        p.event.message_id == awaited for p in session.inbox[len(batch) :]
+    ):
+        raise HoldNotElapsedError("message still inside its hold")
+    records: list[OutboxRecord] = []
+    audit: list[AuditEntry] = []
+    dedupe: list[tuple[str, DedupeRecord]] = []
+    for pending in batch:
+        message = pending.event
+        before = session
+        turn = flow.respond(session.state, message)
+        session = session.answered(message).model_copy(update={"state": turn.state})
+        replies = []
+        for index, reply in enumerate(turn.replies):
+            session = session.model_copy(update={"reply_seq": session.reply_seq + 1})
+            replies.append(_record(session, message, index, reply, ctx))
+        session = session.with_pending(
+            tuple(
+                PendingReply(outbox_id=r.id, order_key=r.order_key, queued_at=ctx.now)
+                for r in replies
+            )
         )
-        for index, reply in enumerate(turn.replies)
-    )
-    pending = tuple(
-        PendingReply(outbox_id=record.id, order_key=record.order_key, queued_at=ctx.now)
-        for record in records
-    )
-    saved = (
-        session.with_pending(pending).model_copy(update={"state": turn.state}).next_version(ctx.now)
-    )
+        records.extend(replies)
+        audit.extend(_audit(before, session, turn, len(replies), message, ctx))
+        dedupe.append(_dedupe(message, tuple(r.id for r in replies), ctx))
     return InboundDecision(
-        session=saved,
-        outbox=records,
-        audit=_audit(session, saved, turn.reason, turn.handoff, records, message, ctx),
+        session=session.next_version(ctx.now) if batch else session,
+        outbox=tuple(records),
+        audit=tuple(audit),
+        dedupe=tuple(dedupe),
+    )
+
+
+def _record(
+    session: Session, message: MessageReceived, index: int, reply: object, ctx: DecisionContext
+) -> OutboxRecord:
+    return OutboxRecord.model_validate(
+        {
+            "id": keys.outbox_id(ctx.tenant_id, session.id, message.event_id, index),
+            "tenant_id": ctx.tenant_id,
+            "channel": message.channel,
+            "session_id": session.id,
+            "account_id": session.account_id,
+            "recipient": session.contact_id,
+            "message": reply,
+            "inbound_event_id": message.event_id,
+            "reply_index": index,
+            "order_key": order_key(session.reply_seq),
+            "created_at": ctx.now,
+            "updated_at": ctx.now,
+            "expire_at": ctx.now + ctx.outbox_ttl,
+        }
+    )
+
+
+def _dedupe(
+    message: MessageReceived, outbox_ids: tuple[str, ...], ctx: DecisionContext
+) -> tuple[str, DedupeRecord]:
+    key = keys.dedupe_key(message.channel, ctx.tenant_id, message.event_id)
+    return key, DedupeRecord(
+        channel=message.channel,
+        tenant_id=ctx.tenant_id,
+        event_type=message.type,
+        created_at=ctx.now,
+        expire_at=ctx.now + ctx.dedupe_ttl,
+        outbox_ids=outbox_ids,
     )
 
 
 def _audit(
     before: Session,
     after: Session,
-    reason: str,
-    handoff: bool,
-    records: tuple[OutboxRecord, ...],
+    turn: Turn,
+    replies: int,
     message: MessageReceived,
     ctx: DecisionContext,
-) -> tuple[AuditEntry, ...]:
+) -> list[AuditEntry]:
     def entry(kind: AuditKind, **detail: str | int | bool | None) -> AuditEntry:
         return AuditEntry(
             kind=kind,
@@ -100,13 +150,13 @@ def _audit(
         entries.append(
             entry(
                 AuditKind.STATE_TRANSITION,
-                **{"from": before.state, "to": after.state, "reason": reason},
+                **{"from": before.state, "to": after.state, "reason": turn.reason},
             )
         )
-    if handoff:
-        entries.append(entry(AuditKind.HANDOFF, reason=reason))
-    if records:
+    if turn.handoff:
+        entries.append(entry(AuditKind.HANDOFF, reason=turn.reason))
+    if replies:
         entries.append(
-            entry(AuditKind.REPLY_QUEUED, replies=len(records), message_kind=message.kind.value)
+            entry(AuditKind.REPLY_QUEUED, replies=replies, message_kind=message.kind.value)
         )
-    return tuple(entries)
+    return entries

@@ -20,7 +20,7 @@ from atende.observability.context import bind
 from atende.pipeline import send_decision
 from atende.pipeline.send_decision import SendContext, audit_entry
 from atende.pipeline.tasks import OutboundTask
-from atende.ports import Checkpoints, Clock, OutboxStore, ProviderSender
+from atende.ports import Checkpoints, Clock, OutboxStore, ProviderSender, SendGate
 
 logger = logging.getLogger(__name__)
 
@@ -46,18 +46,31 @@ class OutboundSender:
         except ValidationError as error:
             raise MalformedPayloadError("task body is not an outbound task") from error
         with bind(outbox_id=outbox_id):
-            return self._send(outbox_id, correlation_id)
+            gate = self._store.begin_send(
+                outbox_id,
+                lambda record, session: send_decision.decide_send(
+                    record, session, self._context(correlation_id)
+                ),
+            )
+            record = gate.record
+            fields = (
+                {
+                    "channel": record.channel,
+                    "tenant_id": record.tenant_id,
+                    "session_id": record.session_id,
+                }
+                if record
+                else {}
+            )
+            with bind(**fields):
+                outcome = self._act(gate, correlation_id)
+                logger.info("outbound task handled", extra={"json_fields": {"outcome": outcome}})
+                return outcome
 
     def _context(self, correlation_id: str) -> SendContext:
         return SendContext(self._clock.now(), self._max_order_wait, correlation_id)
 
-    def _send(self, outbox_id: str, correlation_id: str) -> str:
-        gate = self._store.begin_send(
-            outbox_id,
-            lambda record, session: send_decision.decide_send(
-                record, session, self._context(correlation_id)
-            ),
-        )
+    def _act(self, gate: SendGate, correlation_id: str) -> str:
         if gate.action == "done":
             return (
                 "unknown_record" if gate.record is None else f"already_{gate.record.status.value}"
@@ -68,36 +81,28 @@ class OutboundSender:
             logger.warning("send outcome unknown; held for review")
             return "needs_review"
         record = gate.record
-        with bind(channel=record.channel, tenant_id=record.tenant_id, session_id=record.session_id):
-            sender = self._senders.get(record.channel)
-            try:
-                if sender is None:
-                    raise PermanentError(
-                        f"no sender for channel {record.channel}", code="no_sender"
-                    )
-                result = sender.send(record)
-            except (PermanentError, TransientError) as error:
-                self._record_failure(record, error, correlation_id)
-                if isinstance(error, TransientError):
-                    raise
-                return "failed"
-            self._checkpoints.reached("outbound.after_provider_accept")
-            ctx = self._context(correlation_id)
-            self._store.finish_send(
-                outbox_id,
-                lambda current: send_decision.sent(current, ctx.now, result),
-                release=True,
-                audit=(
-                    audit_entry(
-                        record,
-                        AuditKind.SEND_OUTCOME,
-                        ctx,
-                        outcome="sent",
-                        attempts=result.attempts,
-                    ),
-                ),
-            )
-            return "sent"
+        sender = self._senders.get(record.channel)
+        try:
+            if sender is None:
+                raise PermanentError(f"no sender for channel {record.channel}", code="no_sender")
+            result = sender.send(record)
+        except (PermanentError, TransientError) as error:
+            self._record_failure(record, error, correlation_id)
+            if isinstance(error, TransientError):
+                raise
+            return "failed"
+        self._checkpoints.reached("outbound.after_provider_accept")
+        ctx = self._context(correlation_id)
+        entry = audit_entry(
+            record, AuditKind.SEND_OUTCOME, ctx, outcome="sent", attempts=result.attempts
+        )
+        self._store.finish_send(
+            record.id,
+            lambda current: send_decision.sent(current, ctx.now, result),
+            release=True,
+            audit=(entry,),
+        )
+        return "sent"
 
     def _record_failure(
         self, record: OutboxRecord, error: PermanentError | TransientError, correlation_id: str

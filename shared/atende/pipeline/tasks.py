@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from atende.domain.events import InboundEvent
 
@@ -11,10 +14,31 @@ SEND_OUTBOUND = "send_outbound"
 
 
 class InboundTask(BaseModel):
+    """An event the webhook accepted: admit it (and answer it after the hold)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    kind: Literal["event"] = "event"
     tenant_id: str
     event: InboundEvent
+    #: When the webhook accepted it: the answering hold counts from here.
+    received_at: datetime | None = None
+
+
+class AnswerTask(BaseModel):
+    """Answer a session's ready inbox; scheduled for when `message_id`'s hold ends."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["answer"] = "answer"
+    tenant_id: str
+    channel: str
+    session_id: str
+    message_id: str
+
+
+ProcessTask = Annotated[InboundTask | AnswerTask, Field(discriminator="kind")]
+PROCESS_TASK: TypeAdapter[ProcessTask] = TypeAdapter(ProcessTask)
 
 
 class OutboundTask(BaseModel):

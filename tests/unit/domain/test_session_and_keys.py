@@ -35,31 +35,49 @@ def test_messages_are_kept_in_provider_time_then_id_order_whatever_the_arrival_o
     later = message("wamid.B", NOW + timedelta(seconds=1))
     same_second_a = message("wamid.A", NOW)
     same_second_c = message("wamid.C", NOW)
-    stored = session().with_message(later, NOW).with_message(same_second_c, NOW)
-    stored = stored.with_message(same_second_a, NOW)
-    assert [m.id for m in stored.messages] == ["wamid.A", "wamid.C", "wamid.B"]
+    stored = session().admitted(later, NOW, NOW).admitted(same_second_c, NOW, NOW)
+    stored = stored.admitted(same_second_a, NOW, NOW)
+    assert [p.event.message_id for p in stored.inbox] == ["wamid.A", "wamid.C", "wamid.B"]
     assert stored.last_inbound_at == NOW + timedelta(seconds=1)
+    for pending in stored.inbox[::-1]:
+        stored = stored.answered(pending.event)
+    assert [m.id for m in stored.messages] == ["wamid.A", "wamid.C", "wamid.B"]
 
 
-def test_appending_the_same_message_twice_stores_it_once():
-    first = session().with_message(message("wamid.A", NOW), NOW)
-    again = first.with_message(message("wamid.A", NOW, text="changed"), NOW)
+def test_admitting_the_same_message_twice_stores_it_once():
+    first = session().admitted(message("wamid.A", NOW), NOW, NOW)
+    again = first.admitted(message("wamid.A", NOW, text="changed"), NOW, NOW)
     assert again is first
-    assert len(again.messages) == 1
+    assert (
+        first.answered(message("wamid.A", NOW)).admitted(message("wamid.A", NOW), NOW, NOW).inbox
+        == ()
+    )
+
+
+def test_only_messages_past_their_hold_are_ready_with_everything_written_before_them():
+    hold = timedelta(seconds=1)
+    stored = session().admitted(message("wamid.A", NOW), NOW, NOW)
+    stored = stored.admitted(message("wamid.B", NOW + timedelta(seconds=1)), NOW - hold, NOW)
+    stored = stored.admitted(message("wamid.C", NOW + timedelta(seconds=2)), NOW, NOW)
+    assert [p.event.message_id for p in stored.ready(NOW, hold)] == ["wamid.A", "wamid.B"]
+    assert stored.ready(NOW - hold, hold) == ()
 
 
 def test_the_session_document_stays_bounded():
     stored = session()
     for index in range(MAX_STORED_MESSAGES + 5):
-        stored = stored.with_message(message(f"wamid.{index:03d}", NOW + timedelta(seconds=index)), NOW)
+        event = message(f"wamid.{index:03d}", NOW + timedelta(seconds=index))
+        stored = stored.admitted(event, NOW, NOW).answered(event)
     assert len(stored.messages) == MAX_STORED_MESSAGES
     assert stored.messages[-1].id == f"wamid.{MAX_STORED_MESSAGES + 4:03d}"
 
 
 def test_pending_replies_sort_by_order_key_and_release_one_by_one():
-    pending = session().with_pending(
-        (PendingReply(outbox_id="b", order_key="2", queued_at=NOW),)
-    ).with_pending((PendingReply(outbox_id="a", order_key="1", queued_at=NOW),))
+    pending = (
+        session()
+        .with_pending((PendingReply(outbox_id="b", order_key="2", queued_at=NOW),))
+        .with_pending((PendingReply(outbox_id="a", order_key="1", queued_at=NOW),))
+    )
     assert [p.outbox_id for p in pending.outbound_pending] == ["a", "b"]
     assert [p.outbox_id for p in pending.without_pending("a").outbound_pending] == ["b"]
 

@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from atende.conversation.simple_flow import GREETING, TRIAGE_QUESTION, SimpleFlow
 from atende.domain.audit import AuditKind
 from atende.domain.events import (
@@ -18,14 +20,26 @@ from atende.domain.outbox import OutboxRecord, OutboxStatus
 from atende.domain.session import PendingReply
 from atende.errors import ProviderPermanentError, ProviderTransientError
 from atende.pipeline import send_decision
-from atende.pipeline.inbound_decision import DecisionContext, decide_message
+from atende.pipeline.inbound_decision import (
+    DecisionContext,
+    HoldNotElapsedError,
+    admit_message,
+    answer_inbox,
+)
 from atende.pipeline.send_decision import SendContext, decide_send
 from atende.pipeline.status_decision import decide_status
 from atende.ports import SendResult
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+HOLD = timedelta(seconds=1)
 CTX = DecisionContext(
-    tenant_id="demo", session_id="s1", now=NOW, outbox_ttl=timedelta(days=30), correlation_id="c1"
+    tenant_id="demo",
+    session_id="s1",
+    now=NOW,
+    outbox_ttl=timedelta(days=30),
+    dedupe_ttl=timedelta(days=7),
+    hold=HOLD,
+    correlation_id="c1",
 )
 
 
@@ -39,13 +53,25 @@ def inbound(message_id="wamid.A", text="Oi", at=NOW):
         message_id=message_id,
         kind=MessageKind.TEXT,
         text=text,
+        raw={"id": message_id, "from": "5511999990000"},
     )
+
+
+def admitted(*messages, arrived_at=NOW - HOLD, session=None):
+    for message in messages:
+        session = admit_message(session, message, arrived_at, CTX) or session
+    return session
+
+
+def decide_message(current, message, flow, ctx):
+    """Admit then answer once the hold has passed: the two steps of processing."""
+    session = admit_message(current, message, ctx.now - ctx.hold, ctx) or current
+    return answer_inbox(session, flow, ctx)
 
 
 def test_first_message_creates_the_session_two_ordered_replies_and_an_audit_trail():
     decision = decide_message(None, inbound(), SimpleFlow(), CTX)
     assert decision.session.state == "triage"
-    assert decision.session.version == 1
     assert [r.message.body for r in decision.outbox] == [GREETING, TRIAGE_QUESTION]
     assert [r.reply_index for r in decision.outbox] == [0, 1]
     assert decision.outbox[0].order_key < decision.outbox[1].order_key
@@ -58,6 +84,15 @@ def test_first_message_creates_the_session_two_ordered_replies_and_an_audit_trai
     kinds = [entry.kind for entry in decision.audit]
     assert kinds == [AuditKind.STATE_TRANSITION, AuditKind.REPLY_QUEUED]
     assert decision.audit[0].detail == {"from": "new", "to": "triage", "reason": "greeted"}
+    [(_key, dedupe)] = decision.dedupe
+    assert dedupe.outbox_ids == tuple(r.id for r in decision.outbox)
+    assert dedupe.expire_at - dedupe.created_at == timedelta(days=7)
+    assert decision.session.inbox == () and [m.id for m in decision.session.messages] == ["wamid.A"]
+
+
+def test_the_inbox_does_not_keep_the_raw_provider_item():
+    session = admitted(inbound())
+    assert session.inbox[0].event.raw == {}
 
 
 def test_outbox_ids_are_the_same_when_the_decision_runs_again():
@@ -66,17 +101,48 @@ def test_outbox_ids_are_the_same_when_the_decision_runs_again():
     assert [r.id for r in first.outbox] == [r.id for r in again.outbox]
 
 
-def test_a_message_already_in_the_session_is_not_answered_again():
+def test_a_message_already_in_the_session_is_not_admitted_again():
     first = decide_message(None, inbound(), SimpleFlow(), CTX)
-    again = decide_message(first.session, inbound(), SimpleFlow(), CTX)
-    assert again.outbox == () and again.audit == ()
-    assert len(again.session.messages) == 1
+    assert admit_message(first.session, inbound(), NOW, CTX) is None
+    assert admit_message(admitted(inbound()), inbound(), NOW, CTX) is None
+
+
+def test_messages_are_answered_in_the_order_they_were_written_not_the_order_they_arrived():
+    later, earlier = (
+        inbound("wamid.B", "tudo bem?", NOW + timedelta(seconds=1)),
+        inbound("wamid.A", "Oi", NOW),
+    )
+    session = admitted(later, earlier)  # B's task ran first
+    decision = answer_inbox(session, SimpleFlow(), CTX)
+    answered = [r.inbound_event_id for r in decision.outbox]
+    assert answered == ["wamid.A", "wamid.A", "wamid.B"]
+    assert [r.order_key for r in decision.outbox] == sorted(r.order_key for r in decision.outbox)
+    assert [m.id for m in decision.session.messages] == ["wamid.A", "wamid.B"]
+    assert len(decision.dedupe) == 2
+
+
+def test_a_message_inside_its_hold_waits_and_so_do_the_ones_written_after_it():
+    fresh = CTX.now - timedelta(seconds=0.2)
+    session = admitted(inbound("wamid.A"), arrived_at=fresh)
+    session = admitted(
+        inbound("wamid.B", at=NOW + timedelta(seconds=1)), arrived_at=fresh, session=session
+    )
+    assert answer_inbox(session, SimpleFlow(), CTX).outbox == ()
+    with pytest.raises(HoldNotElapsedError):
+        answer_inbox(session, SimpleFlow(), CTX, awaited="wamid.A")
+
+
+def test_an_earlier_written_message_still_in_its_hold_is_answered_with_a_later_ready_one():
+    ready_later = admitted(inbound("wamid.B", at=NOW + timedelta(seconds=1)))
+    session = admitted(inbound("wamid.A"), arrived_at=NOW, session=ready_later)
+    decision = answer_inbox(session, SimpleFlow(), CTX, awaited="wamid.B")
+    assert [m.id for m in decision.session.messages] == ["wamid.A", "wamid.B"]
 
 
 def test_no_personal_data_in_audit_entries():
     decision = decide_message(None, inbound(text="meu cpf é 123"), SimpleFlow(), CTX)
     dumped = str([entry.model_dump() for entry in decision.audit])
-    assert "5511999990000" not in dumped and "cpf" not in dumped
+    assert "5511999990000" not in dumped and "cpf" not in dumped and "wamid.A" not in dumped
 
 
 def record(status=OutboxStatus.PENDING, **fields) -> OutboxRecord:

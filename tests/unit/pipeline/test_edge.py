@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from atende.adapters.clock import SystemClock
 from atende.adapters.env_secrets import EnvSecretSource
 from atende.channels.whatsapp import sample
 from atende.channels.whatsapp.connector import WhatsAppConnector
@@ -30,7 +31,7 @@ class RecordingQueue:
 
 def edge(queue, secrets=SECRETS, limit=1024 * 1024):
     connector = WhatsAppConnector(EnvSecretSource(environ=secrets, dotenv_path=None), TENANTS)
-    return WebhookEdge(connector, queue, limit)
+    return WebhookEdge(connector, queue, limit, SystemClock())
 
 
 def post(body: bytes, secret: str | None = "s3cret", headers=None):

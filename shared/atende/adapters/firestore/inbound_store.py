@@ -1,7 +1,8 @@
 """Inbound side of Firestore: dedupe + session + outbox + audit, committed together.
 
-One transaction per inbound event: the dedupe record can never outlive a failure of the work
-it guards, because it commits with that work or not at all.
+Admitting a message is one transaction; answering a session's inbox is another, which writes
+the dedupe records of the messages it answers together with the session, the replies and the
+audit: a dedupe record can never outlive a failure of the work it guards.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from atende.domain.outbox import OutboxRecord
 from atende.domain.session import Session
 from atende.errors import TransientError
 from atende.ports import (
+    Admission,
     Checkpoints,
     Clock,
     InboundDecision,
-    InboundOutcome,
     StatusDecision,
 )
 
@@ -73,62 +74,68 @@ class FirestoreInboundStore:
             ref = self._ref(codec.AUDIT, codec.audit_document_id())
             transaction.set(ref, codec.audit_document(entry))
 
-    def load_outbox(self, ids: tuple[str, ...]) -> tuple[OutboxRecord, ...]:
-        refs = [self._ref(codec.OUTBOX, outbox_id) for outbox_id in ids]
-        found = {snap.id: snap for snap in self._db.get_all(refs) if snap.exists}
-        return tuple(
-            OutboxRecord.model_validate(found[outbox_id].to_dict())
-            for outbox_id in ids
-            if outbox_id in found
-        )
+    def _save_session(self, transaction: Any, snapshot: Any, session: Session) -> None:
+        document = codec.to_document(session)
+        if snapshot.exists:
+            # The version check: the session must still be exactly the one we read.
+            option = self._db.write_option(last_update_time=snapshot.update_time)
+            transaction.update(snapshot.reference, document, option=option)
+        else:
+            transaction.create(snapshot.reference, document)
 
     # -- InboundStore --------------------------------------------------------------------
-    def record_message(
-        self,
-        key: str,
-        dedupe: DedupeRecord,
-        session_id: str,
-        decide: Callable[[Session | None], InboundDecision],
-    ) -> InboundOutcome:
+    def admit(
+        self, key: str, session_id: str, admit: Callable[[Session | None], Session | None]
+    ) -> Admission:
         dedupe_ref = self._ref(codec.DEDUPE, key)
         session_ref = self._ref(codec.SESSIONS, session_id)
 
-        def body(transaction: Any) -> InboundOutcome | DedupeRecord:
+        def body(transaction: Any) -> Admission:
             snaps = self._snapshots(transaction, [dedupe_ref, session_ref])
-            existing = self._is_duplicate(snaps[dedupe_ref.path], self._clock.now())
-            if existing is not None:
-                return existing
+            if self._is_duplicate(snaps[dedupe_ref.path], self._clock.now()) is not None:
+                return "duplicate"
             session_snap = snaps[session_ref.path]
             current = (
                 codec.from_document(Session, session_snap.to_dict())
                 if session_snap.exists
                 else None
             )
+            admitted = admit(current)
+            if admitted is None:
+                return "present"
+            self._save_session(transaction, session_snap, admitted)
+            self._checkpoints.reached("process.after_admit")
+            return "admitted"
+
+        admission: Admission = self._run(body)
+        return admission
+
+    def answer(
+        self, session_id: str, decide: Callable[[Session], InboundDecision]
+    ) -> Session | None:
+        session_ref = self._ref(codec.SESSIONS, session_id)
+
+        def body(transaction: Any) -> Session | None:
+            snapshot = session_ref.get(transaction=transaction)
+            if not snapshot.exists:
+                return None
+            current = Session.model_validate(snapshot.to_dict())
             decision = decide(current)
-            outbox_ids = tuple(record.id for record in decision.outbox)
-            transaction.set(
-                dedupe_ref, codec.to_document(dedupe.model_copy(update={"outbox_ids": outbox_ids}))
-            )
+            if decision.session == current:
+                return current
+            for key, record in decision.dedupe:
+                transaction.set(self._ref(codec.DEDUPE, key), codec.to_document(record))
             self._checkpoints.reached("process.after_dedupe")
-            session_doc = codec.to_document(decision.session)
-            if session_snap.exists:
-                # The version check: the session must be exactly the one `decide` saw.
-                option = self._db.write_option(last_update_time=session_snap.update_time)
-                transaction.update(session_ref, session_doc, option=option)
-            else:
-                transaction.create(session_ref, session_doc)
+            self._save_session(transaction, snapshot, decision.session)
             self._checkpoints.reached("process.after_session_save")
-            for record in decision.outbox:
-                transaction.create(self._ref(codec.OUTBOX, record.id), codec.to_document(record))
+            for outbox in decision.outbox:
+                transaction.create(self._ref(codec.OUTBOX, outbox.id), codec.to_document(outbox))
             self._checkpoints.reached("process.after_outbox_write")
             self._write_audit(transaction, decision.audit)
-            return InboundOutcome(duplicate=False, outbox=decision.outbox)
+            return decision.session
 
-        result = self._run(body)
-        if isinstance(result, DedupeRecord):
-            return InboundOutcome(duplicate=True, outbox=self.load_outbox(result.outbox_ids))
-        outcome: InboundOutcome = result
-        return outcome
+        answered: Session | None = self._run(body)
+        return answered
 
     def record_event(self, key: str, dedupe: DedupeRecord, audit: tuple[AuditEntry, ...]) -> bool:
         dedupe_ref = self._ref(codec.DEDUPE, key)

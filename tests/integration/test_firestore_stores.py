@@ -1,0 +1,208 @@
+"""The Firestore stores against the real emulator: dedupe, version-checked sessions, outbox."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from atende.adapters.checkpoints import NoCheckpoints
+from atende.adapters.firestore.inbound_store import FirestoreInboundStore
+from atende.adapters.firestore.outbox_store import FirestoreOutboxStore, FirestoreSessionReader
+from atende.conversation.simple_flow import SimpleFlow
+from atende.domain import keys
+from atende.domain.dedupe import DedupeRecord
+from atende.domain.events import MessageKind, MessageReceived, MessageSent
+from atende.domain.outbox import OutboxStatus
+from atende.pipeline.inbound_decision import DecisionContext, admit_message, answer_inbox
+from atende.pipeline.send_decision import SendContext, decide_send
+from atende.pipeline.status_decision import decide_status
+
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    def __init__(self, now=T0):
+        self.value = now
+
+    def now(self):
+        return self.value
+
+
+class CrashAt:
+    """Raises at one checkpoint: the transaction body dies before its commit."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def reached(self, name):
+        if name == self.name:
+            raise RuntimeError(f"crash at {name}")
+
+
+def message(message_id="wamid.A", contact="5511999990000", at=T0, text="Oi"):
+    return MessageReceived(
+        channel="whatsapp",
+        event_id=message_id,
+        account_id="106540352242922",
+        contact_id=contact,
+        occurred_at=at,
+        message_id=message_id,
+        kind=MessageKind.TEXT,
+        text=text,
+    )
+
+
+def process(store, event, clock=None, ttl_days=7):
+    """Admit, then answer past the hold: what the two processing tasks do."""
+    now = (clock or FixedClock()).now()
+    session = keys.session_id("demo", "whatsapp", event.contact_id)
+    ctx = DecisionContext(
+        tenant_id="demo",
+        session_id=session,
+        now=now,
+        outbox_ttl=timedelta(days=30),
+        dedupe_ttl=timedelta(days=ttl_days),
+        hold=timedelta(seconds=1),
+    )
+    admission = store.admit(
+        keys.dedupe_key("whatsapp", "demo", event.event_id),
+        session,
+        lambda current: admit_message(current, event, now - ctx.hold, ctx),
+    )
+    answered = store.answer(session, lambda current: answer_inbox(current, SimpleFlow(), ctx))
+    return admission, answered
+
+
+def count(db, collection):
+    return len(list(db.collection(collection).stream()))
+
+
+def test_an_event_processed_twice_is_a_duplicate_the_second_time(db):
+    store = FirestoreInboundStore(db, FixedClock(), NoCheckpoints())
+    first, answered = process(store, message())
+    second, _ = process(store, message())
+    assert (first, second) == ("admitted", "duplicate")
+    assert count(db, "outbox") == 2 and count(db, "dedupe") == 1
+    dedupe = next(db.collection("dedupe").stream()).to_dict()
+    assert dedupe["expire_at"] - dedupe["created_at"] >= timedelta(days=7)
+    assert dedupe["outbox_ids"] == [p.outbox_id for p in answered.outbound_pending]
+
+
+def test_an_expired_dedupe_record_counts_as_absent_but_the_session_still_refuses_a_second_answer(
+    db,
+):
+    clock = FixedClock()
+    store = FirestoreInboundStore(db, clock, NoCheckpoints())
+    process(store, message(), clock)
+    clock.value = T0 + timedelta(days=8)
+    again, _ = process(store, message(), clock)
+    assert again == "present"
+    assert count(db, "outbox") == 2
+
+
+@pytest.mark.parametrize(
+    "checkpoint",
+    ["process.after_dedupe", "process.after_session_save", "process.after_outbox_write"],
+)
+def test_a_crash_inside_the_answer_transaction_leaves_nothing_behind(db, checkpoint):
+    crashing = FirestoreInboundStore(db, FixedClock(), CrashAt(checkpoint))
+    with pytest.raises(RuntimeError):
+        process(crashing, message())
+    session = FirestoreSessionReader(db).get(keys.session_id("demo", "whatsapp", "5511999990000"))
+    assert [p.event.message_id for p in session.inbox] == ["wamid.A"]  # admitted, not answered
+    assert (count(db, "dedupe"), count(db, "outbox"), count(db, "audit")) == (0, 0, 0)
+    healthy = FirestoreInboundStore(db, FixedClock(), NoCheckpoints())
+    admission, answered = process(healthy, message())
+    assert admission == "present" and len(answered.outbound_pending) == 2
+    assert count(db, "outbox") == 2 and count(db, "dedupe") == 1
+
+
+def test_two_concurrent_writers_on_one_session_lose_no_update(db):
+    store = FirestoreInboundStore(db, FixedClock(), NoCheckpoints())
+    process(store, message("wamid.0"))  # the session exists: both writers update it
+    errors = []
+
+    def write(message_id, second):
+        try:
+            process(
+                FirestoreInboundStore(db, FixedClock(), NoCheckpoints()),
+                message(message_id, at=T0 + timedelta(seconds=second)),
+            )
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=write, args=("wamid.B", 2)),
+        threading.Thread(target=write, args=("wamid.A", 1)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    session = FirestoreSessionReader(db).get(keys.session_id("demo", "whatsapp", "5511999990000"))
+    assert [m.id for m in session.messages] == ["wamid.0", "wamid.A", "wamid.B"]
+    assert session.version >= 5  # two admissions and at least one answer on top of the first two writes
+    assert len(session.outbound_pending) == 4
+    assert [p.order_key for p in session.outbound_pending] == sorted(
+        p.order_key for p in session.outbound_pending
+    )
+
+
+def test_a_status_finds_its_record_by_callback_data_or_provider_id_and_applies_once(db):
+    store = FirestoreInboundStore(db, FixedClock(), NoCheckpoints())
+    _, answered = process(store, message())
+    target = FirestoreOutboxStore(db, FixedClock()).get(answered.outbound_pending[0].outbox_id)
+    db.collection("outbox").document(target.id).update(
+        {"provider_message_id": "wamid.OUT", "status": "sent"}
+    )
+
+    def status(callback):
+        return MessageSent(
+            channel="whatsapp",
+            event_id="wamid.OUT:sent",
+            account_id="106540352242922",
+            occurred_at=T0,
+            provider_message_id="wamid.OUT",
+            callback_data=callback,
+        )
+
+    dedupe = DedupeRecord(
+        channel="whatsapp",
+        tenant_id="demo",
+        event_type="message_sent",
+        created_at=T0,
+        expire_at=T0 + timedelta(days=7),
+    )
+    for callback in (None, target.id):
+        event = status(callback)
+        key = keys.dedupe_key("whatsapp", "demo", event.event_id + str(callback))
+        assert store.apply_status(
+            key, dedupe, event, lambda record, event=event: decide_status(record, event, T0, "demo")
+        )
+        stored = db.collection("outbox").document(target.id).get().to_dict()
+        assert stored["delivery_status"] == "message_sent"
+    assert not store.apply_status(
+        key, dedupe, event, lambda record: decide_status(record, event, T0, "demo")
+    )
+
+
+def test_claim_wait_and_release_keep_the_session_reply_order(db):
+    clock = FixedClock()
+    process(FirestoreInboundStore(db, clock, NoCheckpoints()), message())
+    outbox = FirestoreOutboxStore(db, clock)
+    records = outbox.for_session(keys.session_id("demo", "whatsapp", "5511999990000"))
+    first, second = records
+    ctx = SendContext(now=T0, max_order_wait=timedelta(minutes=5))
+    assert outbox.begin_send(second.id, lambda r, s: decide_send(r, s, ctx)).action == "wait"
+    gate = outbox.begin_send(first.id, lambda r, s: decide_send(r, s, ctx))
+    assert gate.action == "send" and outbox.get(first.id).status == OutboxStatus.SENDING
+    outbox.finish_send(
+        first.id, lambda r: r.changed(OutboxStatus.SENT, at=T0), release=True, audit=()
+    )
+    assert outbox.begin_send(second.id, lambda r, s: decide_send(r, s, ctx)).action == "send"
+    # Found mid-send on a redelivery: held, not sent, and the order released.
+    held = outbox.begin_send(second.id, lambda r, s: decide_send(r, s, ctx))
+    assert held.action == "hold" and outbox.get(second.id).status == OutboxStatus.NEEDS_REVIEW
+    session = FirestoreSessionReader(db).get(second.session_id)
+    assert session.outbound_pending == ()
