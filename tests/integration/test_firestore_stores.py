@@ -142,7 +142,8 @@ def test_two_concurrent_writers_on_one_session_lose_no_update(db):
     assert errors == []
     session = FirestoreSessionReader(db).get(keys.session_id("demo", "whatsapp", "5511999990000"))
     assert [m.id for m in session.messages] == ["wamid.0", "wamid.A", "wamid.B"]
-    assert session.version >= 5  # two admissions and at least one answer on top of the first two writes
+    # Two admissions and at least one answer on top of the first two writes.
+    assert session.version >= 5
     assert len(session.outbound_pending) == 4
     assert [p.order_key for p in session.outbound_pending] == sorted(
         p.order_key for p in session.outbound_pending

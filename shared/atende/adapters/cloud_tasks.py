@@ -50,6 +50,25 @@ class _TaskBuilder:
         return built
 
 
+def make_client(emulator_host: str | None, *, asynchronous: bool) -> Any:
+    """The real client; on an insecure loopback channel when an emulator is configured."""
+    from google.cloud import tasks_v2
+    from google.cloud.tasks_v2.services.cloud_tasks import transports
+
+    if not emulator_host:
+        return tasks_v2.CloudTasksAsyncClient() if asynchronous else tasks_v2.CloudTasksClient()
+    import grpc
+
+    if asynchronous:
+        channel = grpc.aio.insecure_channel(emulator_host)
+        transport = transports.CloudTasksGrpcAsyncIOTransport(channel=channel)
+        return tasks_v2.CloudTasksAsyncClient(transport=transport)
+    sync_transport = transports.CloudTasksGrpcTransport(
+        channel=grpc.insecure_channel(emulator_host)
+    )
+    return tasks_v2.CloudTasksClient(transport=sync_transport)
+
+
 def _is_already_exists(error: Exception) -> bool:
     from google.api_core import exceptions
 
@@ -72,17 +91,7 @@ class CloudTasksQueue:
         self._lock = threading.Lock()
 
     def _default_client(self) -> Any:
-        from google.cloud import tasks_v2
-
-        if self._emulator:
-            import grpc
-            from google.cloud.tasks_v2.services.cloud_tasks.transports import (
-                CloudTasksGrpcTransport,
-            )
-
-            channel = grpc.insecure_channel(self._emulator)
-            return tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
-        return tasks_v2.CloudTasksClient()
+        return make_client(self._emulator, asynchronous=False)
 
     def _get_client(self) -> Any:
         with self._lock:
@@ -118,18 +127,7 @@ class AsyncCloudTasksQueue:
         self._client: Any = None
 
     def _default_client(self) -> Any:
-        from google.cloud import tasks_v2
-
-        if self._emulator:
-            import grpc
-            from google.cloud.tasks_v2.services.cloud_tasks.transports import (
-                CloudTasksGrpcAsyncIOTransport,
-            )
-
-            channel = grpc.aio.insecure_channel(self._emulator)
-            transport = CloudTasksGrpcAsyncIOTransport(channel=channel)
-            return tasks_v2.CloudTasksAsyncClient(transport=transport)
-        return tasks_v2.CloudTasksAsyncClient()
+        return make_client(self._emulator, asynchronous=True)
 
     async def enqueue(self, task: TaskRequest) -> bool:
         # Built on first use, inside the loop that will use it (grpc.aio binds to it).

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -122,6 +123,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--functions-dir", type=Path, default=Path("functions"))
     args = parser.parse_args(argv)
     app = build_app(args.functions_dir.resolve())
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the handler it found:
+    # make that a normal exit, so exit hooks (coverage of the e2e tests, for one) still run.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", workers=1)
 
 

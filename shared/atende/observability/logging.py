@@ -111,7 +111,11 @@ def configure_logging(
                 root.removeHandler(existing)
             root.addHandler(handler)
             for name in NOISY_LOGGERS:
-                logging.getLogger(name).setLevel(logging.WARNING)
+                noisy = logging.getLogger(name)
+                noisy.setLevel(logging.WARNING)
+                # google-api-core stops the "google" logger propagating when it finds it
+                # unconfigured; its warnings must reach our handler (and its redaction).
+                noisy.propagate = True
         root.setLevel(numeric)
 
 

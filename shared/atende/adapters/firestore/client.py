@@ -3,7 +3,12 @@ FIRESTORE_EMULATOR_HOST by the client itself)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from atende.errors import TransientError
+
+T = TypeVar("T")
 
 #: Bounded retries of a transaction that lost a conflict; beyond that the task is retried.
 TRANSACTION_ATTEMPTS = 5
@@ -35,3 +40,20 @@ def is_transient(error: Exception) -> bool:
         | exceptions.TooManyRequests
         | exceptions.ResourceExhausted,
     )
+
+
+def run_transaction(client: Any, body: Callable[[Any], T]) -> T:
+    """Run `body` in a transaction, retried on conflict; infrastructure trouble that
+    outlasts the retries becomes a TransientError (the task is retried later)."""
+    from google.cloud import firestore
+
+    transaction = client.transaction(max_attempts=TRANSACTION_ATTEMPTS)
+    try:
+        result: T = firestore.transactional(body)(transaction)
+    except Exception as error:
+        # The client gives up on a conflict it kept losing with a ValueError whose cause is
+        # the last ABORTED: still a conflict, still worth retrying later.
+        if is_transient(error) or (error.__cause__ is not None and is_transient(error.__cause__)):
+            raise TransientError("firestore unavailable or contended", code="firestore") from error
+        raise
+    return result

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from atende.adapters.firestore import codec
-from atende.adapters.firestore.client import TRANSACTION_ATTEMPTS, is_transient
+from atende.adapters.firestore.client import run_transaction
 from atende.domain.audit import AuditEntry
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import StatusEvent
@@ -43,19 +43,13 @@ class FirestoreInboundStore:
 
     def _run(self, body: Callable[[Any], Any]) -> Any:
         from google.api_core.exceptions import AlreadyExists
-        from google.cloud import firestore
 
         for attempt in range(_CREATE_RACE_ATTEMPTS):
-            transaction = self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS)
             try:
-                return firestore.transactional(body)(transaction)
+                return run_transaction(self._db, body)
             except AlreadyExists:
                 if attempt == _CREATE_RACE_ATTEMPTS - 1:
                     raise TransientError("kept losing a create race", code="conflict") from None
-            except Exception as error:
-                if is_transient(error):
-                    raise TransientError("firestore unavailable or contended") from error
-                raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _snapshots(self, transaction: Any, refs: list[Any]) -> dict[str, Any]:

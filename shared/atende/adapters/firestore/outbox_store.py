@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from atende.adapters.firestore import codec
-from atende.adapters.firestore.client import TRANSACTION_ATTEMPTS, is_transient
+from atende.adapters.firestore.client import run_transaction
 from atende.domain.audit import AuditEntry
 from atende.domain.outbox import OutboxRecord
 from atende.domain.session import Session
-from atende.errors import PermanentError, TransientError
+from atende.errors import PermanentError
 from atende.ports import Clock, SendGate
 
 
@@ -22,17 +22,6 @@ class FirestoreOutboxStore:
 
     def _ref(self, collection: str, key: str) -> Any:
         return self._db.collection(collection).document(key)
-
-    def _run(self, body: Callable[[Any], Any]) -> Any:
-        from google.cloud import firestore
-
-        transaction = self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS)
-        try:
-            return firestore.transactional(body)(transaction)
-        except Exception as error:
-            if is_transient(error):
-                raise TransientError("firestore unavailable or contended") from error
-            raise
 
     def _save(self, transaction: Any, snapshot: Any, document: dict[str, Any]) -> None:
         option = self._db.write_option(last_update_time=snapshot.update_time)
@@ -79,7 +68,7 @@ class FirestoreOutboxStore:
             self._audit(transaction, gate.audit)
             return gate
 
-        gate: SendGate = self._run(body)
+        gate: SendGate = run_transaction(self._db, body)
         return gate
 
     def finish_send(
@@ -103,7 +92,7 @@ class FirestoreOutboxStore:
             self._audit(transaction, audit)
             return updated
 
-        updated: OutboxRecord = self._run(body)
+        updated: OutboxRecord = run_transaction(self._db, body)
         return updated
 
     def for_session(self, session_id: str) -> list[OutboxRecord]:

@@ -65,5 +65,38 @@ def delivery(
     }
 
 
+def status_delivery(
+    provider_message_id: str,
+    status: str,
+    recipient: str,
+    *,
+    callback_data: str | None = None,
+    timestamp: int | None = None,
+    phone_number_id: str = DEV_PHONE_NUMBER_ID,
+) -> dict[str, Any]:
+    """A `statuses` delivery, as the Cloud API sends it for our own messages."""
+    item: dict[str, Any] = {
+        "id": provider_message_id,
+        "status": status,
+        "timestamp": str(timestamp if timestamp is not None else int(time.time())),
+        "recipient_id": recipient,
+    }
+    if callback_data is not None:
+        item["biz_opaque_callback_data"] = callback_data
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {
+            "display_phone_number": DEV_DISPLAY_NUMBER,
+            "phone_number_id": phone_number_id,
+        },
+        "statuses": [item],
+    }
+    change = {"field": "messages", "value": value}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [change]}],
+    }
+
+
 def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
