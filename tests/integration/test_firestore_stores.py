@@ -207,3 +207,16 @@ def test_claim_wait_and_release_keep_the_session_reply_order(db):
     assert held.action == "hold" and outbox.get(second.id).status == OutboxStatus.NEEDS_REVIEW
     session = FirestoreSessionReader(db).get(second.session_id)
     assert session.outbound_pending == ()
+
+
+def test_a_record_a_status_webhook_settled_stops_holding_up_the_sessions_later_replies(db):
+    clock = FixedClock()
+    process(FirestoreInboundStore(db, clock, NoCheckpoints()), message())
+    outbox = FirestoreOutboxStore(db, clock)
+    first, second = outbox.for_session(keys.session_id("demo", "whatsapp", "5511999990000"))
+    ctx = SendContext(now=T0, max_order_wait=timedelta(minutes=5))
+    assert outbox.begin_send(first.id, lambda r, s: decide_send(r, s, ctx)).action == "send"
+    # The instance dies mid-send; the provider's "sent" status confirms the message.
+    db.collection("outbox").document(first.id).update({"status": "sent"})
+    assert outbox.begin_send(first.id, lambda r, s: decide_send(r, s, ctx)).action == "done"
+    assert outbox.begin_send(second.id, lambda r, s: decide_send(r, s, ctx)).action == "send"

@@ -20,14 +20,7 @@ def make_client(project: str) -> Any:
     return firestore.Client(project=project)
 
 
-def is_conflict(error: Exception) -> bool:
-    """A lost write race: safe to retry the whole unit of work later."""
-    from google.api_core import exceptions
-
-    return isinstance(error, exceptions.Aborted | exceptions.FailedPrecondition)
-
-
-def is_transient(error: Exception) -> bool:
+def is_transient(error: BaseException) -> bool:
     from google.api_core import exceptions
 
     return isinstance(

@@ -63,7 +63,9 @@ class FirestoreOutboxStore:
             gate = decide(record, session)
             if gate.action in ("send", "hold") and gate.record is not None:
                 self._save(transaction, record_snap, codec.to_document(gate.record))
-            if gate.action == "hold":
+            if gate.action == "hold" or record.settled:
+                # Settled elsewhere too (a status webhook confirming a send we could not
+                # record): later replies of the session must not wait for it.
                 self._release(transaction, session_snap, outbox_id)
             self._audit(transaction, gate.audit)
             return gate
