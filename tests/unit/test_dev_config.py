@@ -21,7 +21,7 @@ def test_dev_secrets_tenants_and_other_settings_come_from_the_env_file(tmp_path)
     assert config.whatsapp_tenants == {"111": "acme"}
     assert config.extra_env == {"ATENDE_LOG_LEVEL": "DEBUG"}  # the stack's own wiring wins
     assert config.whatsapp_verify_token == "dev-verify-token"  # defaults fill the gaps
-    assert config.run_dir == Path(".atende") / "run"
+    assert config.run_dir == Path.cwd() / ".atende" / "run"
 
 
 def test_a_missing_env_file_means_the_dev_defaults(tmp_path):
