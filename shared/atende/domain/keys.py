@@ -34,10 +34,14 @@ def outbox_id(tenant_id: str, session: str, inbound_event_id: str, reply_index: 
     return stable_hash("outbox", tenant_id, session, inbound_event_id, str(reply_index))[:40]
 
 
-def outbound_task_id(outbox_record_id: str, generation: int = 0) -> str:
-    """Task id for sending one outbox record; a deliberate resend bumps the generation."""
-    suffix = f"-r{generation}" if generation else ""
-    return f"out-{outbox_record_id}{suffix}"
+def answer_task_id(session: str, event_id: str) -> str:
+    """Task id for answering a session once one message's hold has ended."""
+    return "answer-" + stable_hash("answer", session, event_id)
+
+
+def outbound_task_id(outbox_record_id: str) -> str:
+    """Task id for sending one outbox record."""
+    return f"out-{outbox_record_id}"
 
 
 def event_ref(channel: str, event_id: str) -> str:

@@ -53,8 +53,6 @@ class OutboxRecord(BaseModel):
     status: OutboxStatus = OutboxStatus.PENDING
     #: Provider HTTP attempts made so far.
     attempts: int = 0
-    #: Deliberate resends of a held record; each gets a fresh send task.
-    generation: int = 0
     provider_message_id: str | None = None
     delivery_status: str | None = None
     delivery_errors: tuple[dict[str, Any], ...] = ()

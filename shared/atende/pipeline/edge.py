@@ -124,13 +124,12 @@ class WebhookEdge:
                 extra={"json_fields": {"outcome": "unknown_account", "event_type": event.type}},
             )
             return None
-        body = InboundTask(tenant_id=tenant, event=event, received_at=received_at)
-        body_bytes = body.model_dump_json().encode()
+        task = InboundTask(tenant_id=tenant, event=event, received_at=received_at)
         return TaskRequest(
             queue="inbound",
             task_id=keys.inbound_task_id(event.channel, event.event_id),
             target=PROCESS_INBOUND,
-            body=body_bytes,
+            body=task.model_dump_json().encode(),
             correlation_id=correlation_id,
         )
 

@@ -10,6 +10,7 @@ from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import MessageReceived
+from atende.domain.messages import OutboundMessage
 from atende.domain.outbox import OutboxRecord, order_key
 from atende.domain.session import PendingReply, Session, new_session
 from atende.errors import TransientError
@@ -90,24 +91,26 @@ def answer_inbox(
 
 
 def _record(
-    session: Session, message: MessageReceived, index: int, reply: object, ctx: DecisionContext
+    session: Session,
+    message: MessageReceived,
+    index: int,
+    reply: OutboundMessage,
+    ctx: DecisionContext,
 ) -> OutboxRecord:
-    return OutboxRecord.model_validate(
-        {
-            "id": keys.outbox_id(ctx.tenant_id, session.id, message.event_id, index),
-            "tenant_id": ctx.tenant_id,
-            "channel": message.channel,
-            "session_id": session.id,
-            "account_id": session.account_id,
-            "recipient": session.contact_id,
-            "message": reply,
-            "inbound_event_id": message.event_id,
-            "reply_index": index,
-            "order_key": order_key(session.reply_seq),
-            "created_at": ctx.now,
-            "updated_at": ctx.now,
-            "expire_at": ctx.now + ctx.outbox_ttl,
-        }
+    return OutboxRecord(
+        id=keys.outbox_id(ctx.tenant_id, session.id, message.event_id, index),
+        tenant_id=ctx.tenant_id,
+        channel=message.channel,
+        session_id=session.id,
+        account_id=session.account_id,
+        recipient=session.contact_id,
+        message=reply,
+        inbound_event_id=message.event_id,
+        reply_index=index,
+        order_key=order_key(session.reply_seq),
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        expire_at=ctx.now + ctx.outbox_ttl,
     )
 
 

@@ -135,7 +135,7 @@ class InboundProcessor:
             self._queue.enqueue(
                 TaskRequest(
                     queue="inbound",
-                    task_id="answer-" + keys.stable_hash("answer", session, event.event_id),
+                    task_id=keys.answer_task_id(session, event.event_id),
                     target=PROCESS_INBOUND,
                     body=answer.model_dump_json().encode(),
                     correlation_id=correlation_id,

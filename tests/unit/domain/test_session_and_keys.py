@@ -100,4 +100,3 @@ def test_task_ids_are_valid_cloud_tasks_ids_and_stable():
     assert task_id == keys.inbound_task_id("whatsapp", "wamid.HBg==")
     assert all(char.isalnum() or char in "-_" for char in task_id)
     assert keys.outbound_task_id("abc") == "out-abc"
-    assert keys.outbound_task_id("abc", 2) == "out-abc-r2"

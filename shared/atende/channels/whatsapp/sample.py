@@ -30,39 +30,35 @@ def text_message(
     }
 
 
+def _envelope(phone_number_id: str, **items: list[dict[str, Any]]) -> dict[str, Any]:
+    """One entry with one `messages` change carrying `items` (messages, contacts, statuses)."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {
+            "display_phone_number": DEV_DISPLAY_NUMBER,
+            "phone_number_id": phone_number_id,
+        },
+        **items,
+    }
+    change = {"field": "messages", "value": value}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [change]}],
+    }
+
+
 def delivery(
     messages: list[dict[str, Any]],
     *,
     phone_number_id: str = DEV_PHONE_NUMBER_ID,
     contact_name: str = "Cliente Teste",
 ) -> dict[str, Any]:
-    """One entry, one `messages` change, as the Cloud API sends it."""
+    """Inbound messages, as the Cloud API sends them."""
     contacts = [
         {"profile": {"name": contact_name}, "wa_id": contact}
         for contact in dict.fromkeys(message["from"] for message in messages)
     ]
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": DEV_DISPLAY_NUMBER,
-                                "phone_number_id": phone_number_id,
-                            },
-                            "contacts": contacts,
-                            "messages": messages,
-                        },
-                    }
-                ],
-            }
-        ],
-    }
+    return _envelope(phone_number_id, contacts=contacts, messages=messages)
 
 
 def status_delivery(
@@ -74,7 +70,7 @@ def status_delivery(
     timestamp: int | None = None,
     phone_number_id: str = DEV_PHONE_NUMBER_ID,
 ) -> dict[str, Any]:
-    """A `statuses` delivery, as the Cloud API sends it for our own messages."""
+    """A status of one of our own messages, as the Cloud API sends it."""
     item: dict[str, Any] = {
         "id": provider_message_id,
         "status": status,
@@ -83,19 +79,7 @@ def status_delivery(
     }
     if callback_data is not None:
         item["biz_opaque_callback_data"] = callback_data
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {
-            "display_phone_number": DEV_DISPLAY_NUMBER,
-            "phone_number_id": phone_number_id,
-        },
-        "statuses": [item],
-    }
-    change = {"field": "messages", "value": value}
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "102290129340398", "changes": [change]}],
-    }
+    return _envelope(phone_number_id, statuses=[item])
 
 
 def encode(payload: dict[str, Any]) -> bytes:
