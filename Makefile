@@ -5,7 +5,7 @@ VENV := .venv
 TASKS_VENV := .venv-tasks
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint format typecheck unit package clean prerequisites
+.PHONY: dev-ai dev test lint format typecheck unit package clean prerequisites
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ prerequisites:
 
 dev: prerequisites $(BIN)/.installed $(TASKS_VENV)/.installed .env
 	$(BIN)/atende dev
+
+# The same stack, plus a local OpenAI-compatible AI the functions use (see docs/conversation.md).
+dev-ai: prerequisites $(BIN)/.installed $(TASKS_VENV)/.installed .env
+	$(BIN)/atende dev --ai-sandbox
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check shared functions tests

@@ -9,12 +9,14 @@ import importlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from atende.ai.contract import ConversationAI
 from atende.channels.base import ChannelDeps, ChannelWiring
 from atende.config import TASK_SHARED_SECRET, Settings
 from atende.pipeline.edge import WebhookEdge
-from atende.pipeline.process import InboundProcessor, ProcessingPolicy
+from atende.pipeline.follow_ups import FollowUps
+from atende.pipeline.process import AiStep, ConversationDeps, InboundProcessor, ProcessingPolicy
 from atende.pipeline.rejections import audited
 from atende.pipeline.send import OutboundSender
 from atende.pipeline.tasks import PROCESS_INBOUND
@@ -30,7 +32,11 @@ from atende.ports import (
     SessionReader,
     TaskAuthenticator,
     TaskQueue,
+    TenantDirectory,
 )
+
+if TYPE_CHECKING:
+    from atende.pipeline.agent_desk import AgentDesk
 
 T = TypeVar("T")
 
@@ -120,6 +126,15 @@ class Container:
 
         return self._once(f"task_auth:{function_name}", build)
 
+    @property
+    def agent_authenticator(self) -> TaskAuthenticator:
+        def build() -> TaskAuthenticator:
+            from atende.adapters.agent_auth import AGENT_API_TOKEN, BearerTokenAuthenticator
+
+            return BearerTokenAuthenticator(self.secrets.get(AGENT_API_TOKEN))
+
+        return self._once("agent_auth", build)
+
     # -- channels ------------------------------------------------------------------------
     def _wiring(self, channel: str) -> ChannelWiring:
         module = importlib.import_module(f"atende.channels.{channel}.wiring")
@@ -136,6 +151,16 @@ class Container:
             )
 
         return self._once(f"webhook:{channel}", build)
+
+    def text_limit(self, channel: str) -> int:
+        """A channel's limit for one text message (its wiring's TEXT_LIMIT)."""
+        from atende.pipeline.inbound_decision import DEFAULT_TEXT_LIMIT
+
+        try:
+            limit = getattr(self._wiring(channel), "TEXT_LIMIT", DEFAULT_TEXT_LIMIT)
+        except ModuleNotFoundError:
+            return DEFAULT_TEXT_LIMIT
+        return int(limit)
 
     def sender(self, channel: str) -> ProviderSender:
         def build() -> ProviderSender:
@@ -174,6 +199,31 @@ class Container:
         return self._once("session_reader", lambda: FirestoreSessionReader(self.firestore))
 
     @property
+    def tenants(self) -> TenantDirectory:
+        from atende.adapters.firestore.tenant_store import FirestoreTenantStore
+
+        return self._once(
+            "tenants",
+            lambda: FirestoreTenantStore(self.firestore, self.settings.tenant_cache_seconds),
+        )
+
+    @property
+    def ai(self) -> ConversationAI | None:
+        """The AI step, or None (fully deterministic) when no API key is configured."""
+
+        def build() -> ConversationAI | None:
+            from atende.ai.settings import AI_API_KEY, AiSettings
+
+            key = self.secrets.get(AI_API_KEY)
+            if not key:
+                return None
+            from atende.ai.openai_client import OpenAiConversation
+
+            return OpenAiConversation(AiSettings(), key)
+
+        return self._once("ai", build)
+
+    @property
     def audit_log(self) -> AuditLog:
         from atende.adapters.firestore.audit_log import FirestoreAuditLog
 
@@ -190,24 +240,49 @@ class Container:
 
         return self._once(f"worker:{function_name}", build)
 
+    def _processing_policy(self) -> ProcessingPolicy:
+        s = self.settings
+        return ProcessingPolicy(
+            dedupe_ttl=timedelta(days=s.dedupe_ttl_days),
+            outbox_ttl=timedelta(days=s.outbox_ttl_days),
+            answer_hold=timedelta(seconds=s.answer_hold_seconds),
+        )
+
+    @property
+    def agent_desk(self) -> AgentDesk:
+        def build() -> AgentDesk:
+            from atende.pipeline.agent_desk import AgentDesk
+
+            return AgentDesk(
+                self.inbound_store,
+                self.tenants,
+                FollowUps(self.task_queue),
+                self.clock,
+                self._processing_policy(),
+                self.text_limit,
+            )
+
+        return self._once("agent_desk", build)
+
     @property
     def processor(self) -> InboundProcessor:
         def build() -> InboundProcessor:
-            from atende.conversation.simple_flow import SimpleFlow
+            from atende.ai.settings import AiSettings
+            from atende.conversation.engine import ConversationEngine
 
-            s = self.settings
-            policy = ProcessingPolicy(
-                dedupe_ttl=timedelta(days=s.dedupe_ttl_days),
-                outbox_ttl=timedelta(days=s.outbox_ttl_days),
-                answer_hold=timedelta(seconds=s.answer_hold_seconds),
-            )
+            ai = self.ai
+            step = None
+            if ai is not None:
+                ai_settings = AiSettings()
+                step = AiStep(ai, ai_settings.history_chars, ai_settings.model)
             return InboundProcessor(
                 self.inbound_store,
                 self.task_queue,
-                SimpleFlow(),
+                ConversationEngine(),
                 self.clock,
                 self.checkpoints,
-                policy,
+                self._processing_policy(),
+                ConversationDeps(self.tenants, self.session_reader, self.text_limit, step),
             )
 
         return self._once("processor", build)

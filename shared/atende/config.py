@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     #: A reply stops waiting for an earlier, still unsettled one after this long.
     reply_order_max_wait_seconds: float = Field(default=300.0, gt=0)
 
+    #: How long an instance reuses a tenant's configuration before reading it again.
+    tenant_cache_seconds: float = Field(default=60.0, ge=0)
+
     #: Dev and test only: a JSON file naming a checkpoint at which the worker crashes once.
     fault_file: str | None = None
     log_level: str = "INFO"

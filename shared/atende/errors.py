@@ -86,3 +86,9 @@ class WaitingForEarlierReplyError(TransientError):
     """An earlier reply of the same session is not settled yet; send this one later."""
 
     code = "waiting_for_earlier_reply"
+
+
+class SessionNotFoundError(PermanentError):
+    """A request names a session that does not exist (or belongs to another tenant)."""
+
+    code = "session_not_found"

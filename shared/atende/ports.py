@@ -11,9 +11,11 @@ from typing import Any, Literal, Protocol
 from atende.domain.audit import AuditEntry
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import StatusEvent
+from atende.domain.handoff import HandoffRecord
 from atende.domain.outbox import OutboxRecord
 from atende.domain.session import Session
 from atende.errors import AtendeError
+from atende.tenants.config import TenantConfig
 
 QueueName = Literal["inbound", "outbound"]
 
@@ -112,9 +114,12 @@ class InboundDecision:
     outbox: tuple[OutboxRecord, ...] = ()
     audit: tuple[AuditEntry, ...] = ()
     dedupe: tuple[tuple[str, DedupeRecord], ...] = ()
+    #: Written to `handoffs/{session id}` when the session's handoff changed.
+    handoff: HandoffRecord | None = None
 
 
 Admission = Literal["admitted", "present", "duplicate"]
+ActOutcome = Literal["applied", "duplicate", "no_session"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,18 @@ class InboundStore(Protocol):
         run more than once (transaction retries). None when there is no such session."""
         ...
 
+    def act(
+        self,
+        key: str,
+        dedupe: DedupeRecord,
+        session_id: str,
+        decide: Callable[[Session], InboundDecision],
+    ) -> tuple[ActOutcome, Session | None]:
+        """Atomically: a request already done at `key` is "duplicate" (with the session as it
+        is now); otherwise save what `decide` returns with the dedupe record. An error
+        `decide` raises leaves nothing written."""
+        ...
+
     def record_event(self, key: str, dedupe: DedupeRecord, audit: tuple[AuditEntry, ...]) -> bool:
         """Dedupe an event that changes no session; False for a duplicate."""
         ...
@@ -158,7 +175,8 @@ class InboundStore(Protocol):
 class SendGate:
     """What `OutboxStore.begin_send` found and decided."""
 
-    action: Literal["send", "done", "wait", "hold"]
+    #: "suppress": not sent on purpose (settled and released like "hold").
+    action: Literal["send", "done", "wait", "hold", "suppress"]
     record: OutboxRecord | None
     audit: tuple[AuditEntry, ...] = ()
 
@@ -192,6 +210,13 @@ class OutboxStore(Protocol):
 
 class SessionReader(Protocol):
     def get(self, session_id: str) -> Session | None: ...
+
+
+class TenantDirectory(Protocol):
+    def get(self, tenant_id: str) -> TenantConfig:
+        """The tenant's configuration; the defaults when it has none or it is invalid (that
+        is logged, never raised). Raise TransientError when the store is unreachable."""
+        ...
 
 
 class AuditLog(Protocol):

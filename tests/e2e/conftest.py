@@ -14,9 +14,11 @@ from atende.channels.whatsapp import sample
 from atende.devstack.processes import free_port
 from atende.devstack.stack import Stack, StackConfig
 from atende.domain import keys
+from atende.tenants.config import TenantConfig
 
 REPO = Path(__file__).resolve().parents[2]
 APP_SECRET = "e2e-app-secret"
+AGENT_TOKEN = "e2e-agent-token"
 HOLD_SECONDS = 1.0
 
 
@@ -32,7 +34,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         tasks_port=free_port(),
         sandbox_port=free_port(),
         whatsapp_app_secret=APP_SECRET,
+        agent_token=AGENT_TOKEN,
+        ai_sandbox_port=free_port(),
         extra_env={
+            # Tests change a tenant's configuration between messages.
+            "ATENDE_TENANT_CACHE_SECONDS": "0",
+            "ATENDE_AI_TIMEOUT_SECONDS": "2",
             "ATENDE_FAULT_FILE": str(run_dir / "fault.json"),
             "ATENDE_ANSWER_HOLD_SECONDS": str(HOLD_SECONDS),
             "ATENDE_BREAKER_FAIL_MAX": "4",
@@ -94,6 +101,46 @@ class WhatsApp:
 
     def audit(self) -> list[dict]:
         return [snap.to_dict() for snap in self.db.collection("audit").stream()]
+
+    def set_tenant(self, tenant: str = "demo", **config) -> None:
+        """Store a tenant configuration (validated first, like `atende tenant set`)."""
+        document = TenantConfig.model_validate(config).model_dump(mode="json")
+        self.db.collection("tenants").document(tenant).set(document)
+
+    def agent(
+        self,
+        action: str,
+        contact: str,
+        request_id: str,
+        text: str | None = None,
+        tenant: str = "demo",
+        token: str = AGENT_TOKEN,
+    ) -> requests.Response:
+        command = {
+            "action": action,
+            "tenant_id": tenant,
+            "session_id": keys.session_id(tenant, "whatsapp", contact),
+            "request_id": request_id,
+            "agent_id": "agent-7",
+            **({"text": text} if text is not None else {}),
+        }
+        return requests.post(
+            self.stack.function_url("agent_reply"),
+            json=command,
+            headers={"authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+
+    def handoff(self, contact: str, tenant: str = "demo") -> dict | None:
+        snapshot = (
+            self.db.collection("handoffs")
+            .document(keys.session_id(tenant, "whatsapp", contact))
+            .get()
+        )
+        return snapshot.to_dict() if snapshot.exists else None
+
+    def replies_to(self, contact: str) -> list[str]:
+        return [r["text"]["body"] for r in self.replies() if r["to"] == contact and "text" in r]
 
     def crash_once_at(self, checkpoint: str) -> None:
         self.fault_file.write_text(json.dumps({"crash_at": checkpoint}))

@@ -7,7 +7,11 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from atende.conversation.simple_flow import GREETING, TRIAGE_QUESTION
+from atende.tenants.config import DEFAULT_CONFIG
+
+GREETING = DEFAULT_CONFIG.messages.greeting
+TRIAGE_QUESTION = DEFAULT_CONFIG.messages.triage_question
+
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,6 +32,7 @@ def atende(stack, tmp_path, *args):
             "FIRESTORE_EMULATOR_HOST": stack.firestore.host,
             "ATENDE_PROJECT": stack.config.project,
             "ATENDE_WHATSAPP_TENANTS": json.dumps(stack.config.whatsapp_tenants),
+            "ATENDE_AGENT_API_TOKEN": getattr(stack.config, "agent_token", ""),
         }
     )
     return subprocess.run(
@@ -81,3 +86,51 @@ def test_inspect_without_a_session_says_so(whatsapp, stack, tmp_path: Path):
     result = atende(stack, tmp_path, "inspect", "session", "--contact", "5500000000000")
     assert result.returncode == 1
     assert "no session" in result.stdout
+
+
+def test_tenant_set_validates_the_file_and_show_prints_what_is_stored(whatsapp, stack, tmp_path):
+    missing = atende(stack, tmp_path, "tenant", "show", "demo")
+    assert missing.returncode == 0 and "the defaults apply" in missing.stdout
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"tenant_id": "demo", "abuse": {"flood_limit": 0}, "colour": 1}))
+    refused = atende(stack, tmp_path, "tenant", "set", str(bad))
+    assert refused.returncode == 2
+    assert "abuse.flood_limit" in refused.stdout and "colour" in refused.stdout
+    assert "the defaults apply" in atende(stack, tmp_path, "tenant", "show", "demo").stdout
+
+    example = REPO / "docs" / "examples" / "tenant-demo.json"
+    saved = atende(stack, tmp_path, "tenant", "set", str(example))
+    assert saved.returncode == 0 and "saved the configuration of tenant demo" in saved.stdout
+    shown = atende(stack, tmp_path, "tenant", "show", "demo")
+    assert shown.returncode == 0
+    assert json.loads(shown.stdout)["default_queue"] == "geral"
+
+    whatsapp.db.collection("tenants").document("demo").set({"idle_timeout_seconds": -1})
+    broken = atende(stack, tmp_path, "tenant", "show", "demo")
+    assert broken.returncode == 1 and "INVALID" in broken.stdout
+
+
+def test_agent_commands_list_reply_to_and_release_a_waiting_conversation(whatsapp, stack, tmp_path):
+    whatsapp.say(CONTACT, "Oi")
+    whatsapp.say(CONTACT, "quero falar com uma pessoa", start=1_800_000_010)
+    whatsapp.wait_replies(3, settle=0.5)
+
+    listed = atende(stack, tmp_path, "agent", "list")
+    assert listed.returncode == 0 and "queue=default" in listed.stdout
+    replied = atende(
+        stack, tmp_path, "agent", "reply", "--contact", CONTACT, "--text", "Olá! Sou o Rui."
+    )
+    assert replied.returncode == 0, replied.stdout + replied.stderr
+    assert '"state": "handoff_human"' in replied.stdout
+    released = atende(stack, tmp_path, "agent", "release", "--contact", CONTACT)
+    assert released.returncode == 0 and '"state": "triage"' in released.stdout
+    whatsapp.wait_replies(5, settle=0.5)
+    assert whatsapp.replies_to(CONTACT)[-2:] == [
+        "Olá! Sou o Rui.",
+        DEFAULT_CONFIG.messages.handback,
+    ]
+    assert "no conversation" in atende(stack, tmp_path, "agent", "list").stdout
+
+    refused = atende(stack, tmp_path, "agent", "release", "--contact", CONTACT)
+    assert refused.returncode == 1 and "409" in refused.stdout

@@ -1,7 +1,13 @@
 """A signed WhatsApp delivery travels webhook → Tasks → processing → outbound → sandbox."""
 
 from atende.channels.whatsapp import sample
-from atende.conversation.simple_flow import FOLLOW_UP, GREETING, HANDOFF_NOTICE, TRIAGE_QUESTION
+from atende.tenants.config import DEFAULT_CONFIG
+
+FOLLOW_UP = DEFAULT_CONFIG.messages.default_answer
+GREETING = DEFAULT_CONFIG.messages.greeting
+HANDOFF_NOTICE = DEFAULT_CONFIG.messages.handoff_notice
+TRIAGE_QUESTION = DEFAULT_CONFIG.messages.triage_question
+
 
 CONTACT = "5511999990000"
 
@@ -21,8 +27,8 @@ def test_a_new_contact_is_greeted_then_handed_off_on_the_keyword(whatsapp):
     assert len(whatsapp.wait_replies(3)) == 3  # silent in handoff
 
     session = whatsapp.session(CONTACT)
-    assert session["state"] == "handoff"
-    assert [m["text"] for m in session["messages"]] == [
+    assert session["state"] == "handoff_human"
+    assert [m["text"] for m in session["messages"] if m["author"] == "contact"] == [
         "Oi",
         "quero falar com um atendente",
         "alô?",
@@ -45,7 +51,7 @@ def test_the_same_delivery_posted_five_times_is_answered_once(whatsapp):
     replies = whatsapp.wait_replies(2, settle=4.0)
     assert texts(replies) == [GREETING, TRIAGE_QUESTION]
     assert len({reply["biz_opaque_callback_data"] for reply in replies}) == 2
-    assert len(whatsapp.session(CONTACT)["messages"]) == 1
+    assert len([m for m in whatsapp.session(CONTACT)["messages"] if m["author"] == "contact"]) == 1
 
 
 def test_two_messages_in_one_delivery_are_stored_and_answered_in_order(whatsapp):
@@ -57,7 +63,10 @@ def test_two_messages_in_one_delivery_are_stored_and_answered_in_order(whatsapp)
     ]
     assert whatsapp.post(sample.encode(sample.delivery(messages))).status_code == 200
     assert texts(whatsapp.wait_replies(3)) == [GREETING, TRIAGE_QUESTION, FOLLOW_UP]
-    assert [m["id"] for m in whatsapp.session(CONTACT)["messages"]] == ["wamid.1", "wamid.2"]
+    assert [m["id"] for m in whatsapp.session(CONTACT)["messages"] if m["author"] == "contact"] == [
+        "wamid.1",
+        "wamid.2",
+    ]
 
 
 def test_two_messages_posted_together_in_the_wrong_order_are_answered_in_the_right_one(whatsapp):
@@ -70,7 +79,7 @@ def test_two_messages_posted_together_in_the_wrong_order_are_answered_in_the_rig
     assert whatsapp.post_concurrently(bodies, stagger=0.05) == [200, 200]
     replies = whatsapp.wait_replies(3)
     assert texts(replies) == [GREETING, TRIAGE_QUESTION, FOLLOW_UP]
-    assert [m["id"] for m in whatsapp.session(CONTACT)["messages"]] == [
+    assert [m["id"] for m in whatsapp.session(CONTACT)["messages"] if m["author"] == "contact"] == [
         "wamid.first",
         "wamid.second",
     ]

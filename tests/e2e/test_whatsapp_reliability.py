@@ -5,7 +5,11 @@ import time
 import pytest
 
 from atende.channels.whatsapp import sample
-from atende.conversation.simple_flow import GREETING, TRIAGE_QUESTION
+from atende.tenants.config import DEFAULT_CONFIG
+
+GREETING = DEFAULT_CONFIG.messages.greeting
+TRIAGE_QUESTION = DEFAULT_CONFIG.messages.triage_question
+
 
 CONTACT = "5511999990000"
 

@@ -8,7 +8,7 @@ import pytest
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore.inbound_store import FirestoreInboundStore
 from atende.adapters.firestore.outbox_store import FirestoreOutboxStore, FirestoreSessionReader
-from atende.conversation.simple_flow import SimpleFlow
+from atende.conversation.engine import ConversationEngine
 from atende.domain import keys
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import MessageKind, MessageReceived, MessageSent
@@ -69,7 +69,9 @@ def process(store, event, clock=None, ttl_days=7):
         session,
         lambda current: admit_message(current, event, now - ctx.hold, ctx),
     )
-    answered = store.answer(session, lambda current: answer_inbox(current, SimpleFlow(), ctx))
+    answered = store.answer(
+        session, lambda current: answer_inbox(current, ConversationEngine(), ctx)
+    )
     return admission, answered
 
 
@@ -141,7 +143,11 @@ def test_two_concurrent_writers_on_one_session_lose_no_update(db):
         thread.join(timeout=60)
     assert errors == []
     session = FirestoreSessionReader(db).get(keys.session_id("demo", "whatsapp", "5511999990000"))
-    assert [m.id for m in session.messages] == ["wamid.0", "wamid.A", "wamid.B"]
+    assert [m.id for m in session.messages if m.author == "contact"] == [
+        "wamid.0",
+        "wamid.A",
+        "wamid.B",
+    ]
     # Two admissions and at least one answer on top of the first two writes.
     assert session.version >= 5
     assert len(session.outbound_pending) == 4

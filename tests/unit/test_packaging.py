@@ -8,7 +8,7 @@ def test_every_function_gets_a_bundle_with_its_entry_point_the_package_and_pinne
 ):
     bundles = build_all(out_dir=tmp_path)
     names = sorted(bundle.name for bundle in bundles)
-    assert names == ["process_inbound", "send_outbound", "whatsapp_webhook"]
+    assert names == ["agent_reply", "process_inbound", "send_outbound", "whatsapp_webhook"]
     for bundle in bundles:
         main = (bundle / "main.py").read_text()
         assert main == (REPO_ROOT / "functions" / bundle.name / "main.py").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -17,7 +18,13 @@ from atende.devstack.stack import Stack, StackConfig
 DEV_DIR = Path(".atende")
 
 
-def config_from_dotenv(functions_port: int, env_file: Path = Path(".env")) -> StackConfig:
+DEMO_TENANT = Path("docs/examples/tenant-demo.json")
+AI_SANDBOX_PORT = 8091
+
+
+def config_from_dotenv(
+    functions_port: int, env_file: Path = Path(".env"), ai_sandbox: bool = False
+) -> StackConfig:
     """The stack's dev secrets and tenant map come from `.env` (a copy of `.env.example`)."""
     values = {key: value for key, value in dotenv_values(env_file).items() if value}
     config = StackConfig(
@@ -27,6 +34,9 @@ def config_from_dotenv(functions_port: int, env_file: Path = Path(".env")) -> St
     config.whatsapp_verify_token = values.get("WHATSAPP_VERIFY_TOKEN", config.whatsapp_verify_token)
     config.whatsapp_access_token = values.get("WHATSAPP_ACCESS_TOKEN", config.whatsapp_access_token)
     config.task_secret = values.get("ATENDE_TASK_SECRET", config.task_secret)
+    config.agent_token = values.get("ATENDE_AGENT_API_TOKEN", config.agent_token)
+    if ai_sandbox:
+        config.ai_sandbox_port = AI_SANDBOX_PORT
     if "ATENDE_WHATSAPP_TENANTS" in values:
         config.whatsapp_tenants = json.loads(values.pop("ATENDE_WHATSAPP_TENANTS"))
     # Other settings in .env (ATENDE_LOG_LEVEL, …) reach the functions too; the stack's own
@@ -40,14 +50,28 @@ def config_from_dotenv(functions_port: int, env_file: Path = Path(".env")) -> St
     return config
 
 
-def run_dev(functions_port: int) -> int:
+def _seed_demo_tenant(stack: Stack) -> None:
+    """The demo tenant's configuration, unless one is stored already (Firestore keeps it
+    between runs of `make dev`)."""
+    if not DEMO_TENANT.exists():
+        return
+    from atende.cli.tenant import seed_tenant
+
+    os.environ.update(stack.client_env)
+    seeded = seed_tenant(DEMO_TENANT)
+    if seeded:
+        print(f"stored the {seeded} tenant's configuration from {DEMO_TENANT}", flush=True)
+
+
+def run_dev(functions_port: int, ai_sandbox: bool = False) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        with Stack(config_from_dotenv(functions_port)) as stack:
+        with Stack(config_from_dotenv(functions_port, ai_sandbox=ai_sandbox)) as stack:
             write_stack_env({**stack.client_env, "ATENDE_SANDBOX_URL": stack.sandbox_url})
+            _seed_demo_tenant(stack)
             print(stack.banner(), flush=True)
             print('Try: .venv/bin/atende simulate whatsapp --text "Oi"', flush=True)
             while not stop.wait(1.0):

@@ -13,6 +13,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     dev = sub.add_parser("dev", help="run the whole local stack until Ctrl-C")
     dev.add_argument("--functions-port", type=int, default=8080)
+    dev.add_argument(
+        "--ai-sandbox",
+        action="store_true",
+        help="also serve a local OpenAI-compatible AI and point the functions at it",
+    )
 
     simulate = sub.add_parser("simulate", help="post a signed provider delivery to the stack")
     simulate.add_argument("channel", choices=["whatsapp"])
@@ -29,6 +34,32 @@ def build_parser() -> argparse.ArgumentParser:
     session.add_argument("--contact", required=True)
     session.add_argument("--tenant", help="defaults to the only configured tenant")
 
+    tenant = sub.add_parser("tenant", help="a tenant's configuration in Firestore")
+    tenant_sub = tenant.add_subparsers(dest="action", required=True)
+    tenant_set = tenant_sub.add_parser("set", help="validate a JSON file and store it")
+    tenant_set.add_argument("file")
+    tenant_show = tenant_sub.add_parser("show", help="print a tenant's stored configuration")
+    tenant_show.add_argument("tenant_id")
+
+    agent = sub.add_parser("agent", help="act as a human agent (through agent_reply)")
+    agent_sub = agent.add_subparsers(dest="action", required=True)
+    agent_list = agent_sub.add_parser("list", help="conversations waiting for an agent")
+    agent_list.add_argument("--tenant", help="defaults to the only configured tenant")
+    for action, what in (
+        ("reply", "send a reply to the contact (the bot stays silent)"),
+        ("release", "hand the conversation back to the bot"),
+        ("resolve", "mark the conversation resolved"),
+    ):
+        command = agent_sub.add_parser(action, help=what)
+        command.add_argument("--contact", help="the contact's provider id (a phone number)")
+        command.add_argument("--channel", default="whatsapp")
+        command.add_argument("--session", help="the session id, instead of --contact")
+        command.add_argument("--tenant", help="defaults to the only configured tenant")
+        command.add_argument("--agent", default="cli-agent", help="the agent's id (not a name)")
+        command.add_argument("--request-id", help="reuse to retry the same request")
+        if action == "reply":
+            command.add_argument("--text", required=True)
+
     package = sub.add_parser("package", help="build one self-contained bundle per function")
     package.add_argument("--out", default="build")
     return parser
@@ -39,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "dev":
         from atende.cli.dev import run_dev
 
-        return run_dev(args.functions_port)
+        return run_dev(args.functions_port, ai_sandbox=args.ai_sandbox)
     if args.command == "simulate":
         from atende.cli.simulate import run_simulate
 
@@ -48,6 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from atende.cli.inspect import run_inspect_session
 
         return run_inspect_session(args)
+    if args.command == "tenant":
+        from atende.cli.tenant import run_tenant
+
+        return run_tenant(args)
+    if args.command == "agent":
+        from atende.cli.agent import run_agent
+
+        return run_agent(args)
     from atende.packaging import build_all
 
     for bundle in build_all(out_dir=args.out):

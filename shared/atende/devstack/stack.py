@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from atende.config import Settings
+from atende.devstack.ai_sandbox import AiSandboxClient
 from atende.devstack.firestore_emulator import FirestoreEmulator
 from atende.devstack.functions_app import discover
 from atende.devstack.processes import ManagedProcess, ensure_port_free, wait_http
@@ -33,7 +34,8 @@ _DEFAULTS = Settings.model_fields
 # Environment variable names (secret names are the same as their variables locally).
 APP_SECRET, VERIFY_TOKEN = "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"
 ACCESS_TOKEN, TASK_SECRET = "WHATSAPP_ACCESS_TOKEN", "ATENDE_TASK_SECRET"
-_SECRET_NAMES = (APP_SECRET, VERIFY_TOKEN, ACCESS_TOKEN, TASK_SECRET)
+AGENT_TOKEN, AI_KEY = "ATENDE_AGENT_API_TOKEN", "ATENDE_AI_API_KEY"
+_SECRET_NAMES = (APP_SECRET, VERIFY_TOKEN, ACCESS_TOKEN, TASK_SECRET, AGENT_TOKEN, AI_KEY)
 GRAPH_VERSION = "v23.0"
 
 
@@ -54,6 +56,11 @@ class StackConfig:
     whatsapp_verify_token: str = "dev-verify-token"  # noqa: S105 - dev-only default
     whatsapp_access_token: str = "dev-access-token"  # noqa: S105 - dev-only default
     task_secret: str = "dev-task-secret"  # noqa: S105 - dev-only default
+    agent_token: str = "dev-agent-token"  # noqa: S105 - dev-only default
+    #: Serve the local OpenAI-compatible AI sandbox on this port (None: no AI sandbox; an
+    #: AI endpoint of your own can still come in through `extra_env`).
+    ai_sandbox_port: int | None = None
+    ai_api_key: str = "dev-ai-key"
     #: WhatsApp phone number id -> tenant id.
     whatsapp_tenants: dict[str, str] = field(default_factory=lambda: {"106540352242922": "demo"})
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -84,6 +91,9 @@ class Stack:
         self.functions_dir = config.functions_dir or config.repo_root / "functions"
         self.functions_url = f"http://127.0.0.1:{config.functions_port}"
         self.sandbox_url = f"http://127.0.0.1:{config.sandbox_port}"
+        self.ai_sandbox_url = (
+            f"http://127.0.0.1:{config.ai_sandbox_port}" if config.ai_sandbox_port else None
+        )
         self.firestore = FirestoreEmulator(config.firestore_port, config.project, self.run_dir)
         self.tasks = TasksEmulator(
             config.tasks_port,
@@ -116,6 +126,17 @@ class Stack:
             restart=True,
             cwd=self.run_dir,
         )  # fmt: skip
+        self.ai_sandbox = AiSandboxClient(self.ai_sandbox_url) if self.ai_sandbox_url else None
+        self.ai_sandbox_process: ManagedProcess | None = None
+        if config.ai_sandbox_port:
+            self.ai_sandbox_process = ManagedProcess(
+                "ai_sandbox",
+                [python, "-m", "atende.devstack.ai_sandbox", "--port", str(config.ai_sandbox_port),
+                 "--api-key", config.ai_api_key],
+                self._base_env(),
+                self.run_dir / "ai_sandbox.log",
+                cwd=self.run_dir,
+            )  # fmt: skip
         self._started: list[str] = []
 
     # -- environment -------------------------------------------------------------------
@@ -153,6 +174,12 @@ class Stack:
             VERIFY_TOKEN: c.whatsapp_verify_token,
             ACCESS_TOKEN: c.whatsapp_access_token,
             TASK_SECRET: c.task_secret,
+            AGENT_TOKEN: c.agent_token,
+            **(
+                {"ATENDE_AI_BASE_URL": f"{self.ai_sandbox_url}/v1", AI_KEY: c.ai_api_key}
+                if self.ai_sandbox_url
+                else {}
+            ),
         }
 
     def _functions_env(self, extra_env: Mapping[str, str | None] | None = None) -> dict[str, str]:
@@ -171,6 +198,8 @@ class Stack:
         c, timeout = self.config, self.config.start_timeout
         ports = [(c.firestore_port, "Firestore emulator"), (c.tasks_port, "Cloud Tasks emulator"),
                  (c.sandbox_port, "provider sandbox"), (c.functions_port, "functions")]  # fmt: skip
+        if c.ai_sandbox_port:
+            ports.append((c.ai_sandbox_port, "AI sandbox"))
         for port, what in ports:
             ensure_port_free(port, what)
         try:
@@ -181,6 +210,10 @@ class Stack:
             self.sandbox_process.start()
             self._started.append("sandbox")
             wait_http(f"{self.sandbox_url}/_sandbox/health", timeout, self.sandbox_process)
+            if self.ai_sandbox_process is not None:
+                self.ai_sandbox_process.start()
+                self._started.append("ai_sandbox")
+                wait_http(f"{self.ai_sandbox_url}/v1/models", timeout, self.ai_sandbox_process)
             self.functions.start()
             self._started.append("functions")
             self.wait_functions(timeout)
@@ -197,6 +230,7 @@ class Stack:
         parts = {
             "functions": self.functions.stop,
             "sandbox": self.sandbox_process.stop,
+            "ai_sandbox": self.ai_sandbox_process.stop if self.ai_sandbox_process else _nothing,
             "tasks": self.tasks.stop,
             "firestore": self.firestore.stop,
         }
@@ -221,6 +255,8 @@ class Stack:
         for queue in self.config.queues:
             self.tasks.purge(self.tasks.queue_path(queue))
         self.sandbox.clear()
+        if self.ai_sandbox is not None:
+            self.ai_sandbox.clear()
 
     def function_url(self, name: str) -> str:
         return f"{self.functions_url}/{name}"
@@ -237,6 +273,11 @@ class Stack:
             f"(queues {', '.join(c.queues)})",
             f"  sandbox      {self.sandbox_url}/graph/{GRAPH_VERSION}  "
             f"(recorded: {self.sandbox_url}/_sandbox/requests)",
+            *(
+                [f"  AI sandbox   {self.ai_sandbox_url}/v1  (OpenAI-compatible, scripted)"]
+                if self.ai_sandbox_url
+                else []
+            ),
             "Stop with Ctrl-C.",
         ]
         return "\n".join(lines)
@@ -252,6 +293,10 @@ class Stack:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _nothing() -> None:
+    return None
 
 
 def run_forever(config: StackConfig, on_ready: Callable[[str], None] | None = None) -> int:

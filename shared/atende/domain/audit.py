@@ -18,6 +18,13 @@ class AuditKind(StrEnum):
     UNSUPPORTED_EVENT = "unsupported_event"
     REVIEW_REQUIRED = "review_required"
     ORDER_BYPASSED = "order_bypassed"
+    #: A policy (abuse, opt-out, handoff, business hours, routing) decided something.
+    POLICY_DECISION = "policy_decision"
+    #: The AI step: its suggestion used, or the deterministic fallback and why.
+    AI_DECISION = "ai_decision"
+    INVALID_TRANSITION = "invalid_transition"
+    AGENT_ACTION = "agent_action"
+    REACTION = "reaction"
 
 
 class AuditEntry(BaseModel):

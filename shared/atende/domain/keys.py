@@ -39,6 +39,16 @@ def answer_task_id(session: str, event_id: str) -> str:
     return "answer-" + stable_hash("answer", session, event_id)
 
 
+def idle_task_id(session: str, activity_seq: int) -> str:
+    """Task id for one inactivity timer: one per session activity count."""
+    return "idle-" + stable_hash("idle", session, str(activity_seq))
+
+
+def agent_request_key(tenant_id: str, request_id: str) -> str:
+    """Dedupe key of an agent's request: the CRM's own id for it, retried or not."""
+    return stable_hash("agent", tenant_id, request_id)
+
+
 def outbound_task_id(outbox_record_id: str) -> str:
     """Task id for sending one outbox record."""
     return f"out-{outbox_record_id}"

@@ -21,9 +21,22 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     #: A send may or may not have reached the provider (a crash mid-send): held, not resent.
     NEEDS_REVIEW = "needs_review"
+    #: Not sent on purpose: an automated reply to a contact who opted out.
+    SUPPRESSED = "suppressed"
 
 
-SETTLED = frozenset({OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.NEEDS_REVIEW})
+SETTLED = frozenset(
+    {OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.NEEDS_REVIEW, OutboxStatus.SUPPRESSED}
+)
+
+
+class ReplyOrigin(StrEnum):
+    """Who wrote a reply: automated bot replies are suppressed for an opted-out contact; an
+    agent's replies and the opt-out confirmation itself are not."""
+
+    BOT = "bot"
+    AGENT = "agent"
+    NOTICE = "notice"
 
 
 class StatusChange(BaseModel):
@@ -50,6 +63,7 @@ class OutboxRecord(BaseModel):
     inbound_event_id: str
     reply_index: int
     order_key: str
+    origin: ReplyOrigin = ReplyOrigin.BOT
     status: OutboxStatus = OutboxStatus.PENDING
     #: Provider HTTP attempts made so far.
     attempts: int = 0

@@ -9,13 +9,19 @@ the store saves it with a version check.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from atende.domain.events import MessageReceived
+from atende.fsm.machine import TransitionRecord
+from atende.fsm.states import State
 
-#: Answered messages kept in the session document; older ones stay in the audit and outbox.
-MAX_STORED_MESSAGES = 50
+#: Messages (the contact's and ours) kept in the session document; older ones stay in the
+#: outbox and, as decisions, in the audit trail.
+MAX_STORED_MESSAGES = 60
+
+Author = Literal["contact", "bot", "agent"]
 
 
 class StoredMessage(BaseModel):
@@ -26,6 +32,39 @@ class StoredMessage(BaseModel):
     kind: str
     text: str | None = None
     choice_id: str | None = None
+    author: Author = "contact"
+    #: The required field this message answered: its text is personal data the AI never sees.
+    field: str | None = None
+
+
+class AbuseState(BaseModel):
+    """What the anti-abuse policy remembers about a contact between messages."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: The contact is ignored until then; the one notice went out when it was set.
+    cooldown_until: datetime | None = None
+    reason: str | None = None
+    #: Hash of the last text (never the text) and how many times in a row it came.
+    last_text_hash: str | None = None
+    repeats: int = 0
+
+
+class HandoffInfo(BaseModel):
+    """The session waits for a person; projected to `handoffs/{session id}` for the CRM."""
+
+    model_config = ConfigDict(frozen=True)
+
+    requested_at: datetime
+    reason: str
+    queue: str
+    #: Requested outside business hours (queued until the team is back).
+    off_hours: bool = False
+    #: Where the bot resumes when an agent hands the conversation back.
+    resume_state: State = State.WAITING_USER
+    #: Contact messages since the handoff that no agent answered yet.
+    unread: int = 0
+    last_inbound_at: datetime | None = None
 
 
 class PendingMessage(BaseModel):
@@ -61,16 +100,37 @@ class Session(BaseModel):
     contact_id: str
     #: The provider account we answer from (WhatsApp: the phone number id).
     account_id: str
-    state: str = "new"
+    state: State = State.NEW
+    #: The newest transitions (each one is also in the audit trail).
+    transitions: tuple[TransitionRecord, ...] = ()
     messages: tuple[StoredMessage, ...] = ()
     inbox: tuple[PendingMessage, ...] = ()
     outbound_pending: tuple[PendingReply, ...] = ()
     #: Replies created so far: the order key of the next one.
     reply_seq: int = 0
     version: int = 0
+    #: Required field values the contact gave (personal data: never logged, never sent to
+    #: the AI), the field being asked now, and the subject they are for.
+    collected: dict[str, str] = {}
+    collecting: str | None = None
+    topic: str | None = None
+    #: The queue or team label the CRM routes this conversation to.
+    route: str | None = None
+    #: The contact asked for no automated messages, until they write again.
+    opted_out: bool = False
+    abuse: AbuseState = AbuseState()
+    handoff: HandoffInfo | None = None
+    #: Counts answered batches and agent actions: an inactivity timer is for one value.
+    activity_seq: int = 0
     created_at: datetime
     updated_at: datetime
     last_inbound_at: datetime | None = None
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _legacy_state(cls, value: object) -> object:
+        # The foundation's small flow called the handoff state "handoff".
+        return State.HANDOFF_HUMAN if value == "handoff" else value
 
     def has_message(self, message_id: str) -> bool:
         return any(stored.id == message_id for stored in self.messages) or any(
@@ -100,7 +160,7 @@ class Session(BaseModel):
         return self.inbox[: last + 1]
 
     def answered(self, message: MessageReceived) -> Session:
-        """Move a message from the inbox to the answered history, in (time, id) order."""
+        """Move a message from the inbox to the end of the answered history."""
         stored = StoredMessage(
             id=message.message_id,
             at=message.occurred_at,
@@ -109,10 +169,29 @@ class Session(BaseModel):
             choice_id=message.choice_id,
         )
         inbox = tuple(p for p in self.inbox if p.event.message_id != message.message_id)
-        history = sorted((*self.messages, stored), key=lambda item: (item.at, item.id))
-        return self.model_copy(
-            update={"inbox": inbox, "messages": tuple(history[-MAX_STORED_MESSAGES:])}
+        # Appended: the inbox is answered in (time, id) order, so the history is the
+        # conversation as it happened, our replies (on our clock) included.
+        history = (*self.messages, stored)[-MAX_STORED_MESSAGES:]
+        return self.model_copy(update={"inbox": inbox, "messages": history})
+
+    def said(
+        self, message_id: str, text: str | None, kind: str, author: Author, at: datetime
+    ) -> Session:
+        """Add one of our replies (bot or agent) to the history the AI and agents read."""
+        stored = StoredMessage(id=message_id, at=at, kind=kind, text=text, author=author)
+        history = (*self.messages, stored)[-MAX_STORED_MESSAGES:]
+        return self.model_copy(update={"messages": history})
+
+    def marked_as_field(self, message_id: str, field: str) -> Session:
+        """Mark the contact's message as the answer to a required field."""
+        marked = tuple(
+            m.model_copy(update={"field": field}) if m.id == message_id else m
+            for m in self.messages
         )
+        return self.model_copy(update={"messages": marked})
+
+    def contact_texts(self) -> tuple[str, ...]:
+        return tuple(m.text for m in self.messages if m.author == "contact" and m.text)
 
     def with_pending(self, replies: tuple[PendingReply, ...]) -> Session:
         merged = sorted((*self.outbound_pending, *replies), key=lambda item: item.order_key)

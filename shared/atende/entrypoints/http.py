@@ -18,11 +18,14 @@ from atende.adapters.cloud_tasks import CORRELATION_HEADER
 from atende.bootstrap import container
 from atende.errors import (
     ConfigurationError,
+    MalformedPayloadError,
     PermanentError,
+    SessionNotFoundError,
     TransientError,
     UnauthorizedCallerError,
     WaitingForEarlierReplyError,
 )
+from atende.fsm.machine import InvalidTransitionError
 from atende.observability.context import bind, new_correlation_id
 from atende.observability.logging import configure_logging
 from atende.pipeline.edge import EdgeRequest
@@ -65,8 +68,51 @@ async def serve_webhook(request: Request, channel: str) -> Response:
     return Response(result.body, status_code=result.status, media_type=result.media_type)
 
 
-def _json(status: int, **content: str) -> Response:
+def _json(status: int, **content: object) -> Response:
     return Response(json.dumps(content), status_code=status, media_type="application/json")
+
+
+async def serve_agent(request: Request) -> Response:
+    """The agent API: 200 with the outcome; 400 bad request, 401 bad token, 404 unknown
+    session, 409 an action the conversation's state does not allow, 503 retry later."""
+    app = container()
+    configure_logging(app.settings.log_level)
+    correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
+    with bind(correlation_id=correlation_id):
+        if request.method != "POST":
+            return _json(405, error="method_not_allowed", detail="POST a JSON agent command")
+        try:
+            app.agent_authenticator.authenticate(request.headers)
+        except ConfigurationError:
+            logger.error("the agent API token is not configured; refusing every call")
+            return _json(500, error="misconfigured")
+        except UnauthorizedCallerError as error:
+            logger.warning("agent caller refused", extra={"json_fields": {"outcome": error.code}})
+            return _json(401, error=error.code)
+        body = await read_limited_body(request, app.settings.max_body_bytes)
+        if body is None:
+            return _json(413, error="payload_too_large")
+        try:
+            outcome = await asyncio.to_thread(app.agent_desk.handle, body, correlation_id)
+        except MalformedPayloadError as error:
+            return _json(400, error=error.code, detail=str(error))
+        except SessionNotFoundError as error:
+            return _json(404, error=error.code, detail=str(error))
+        except InvalidTransitionError as error:
+            logger.warning("agent action refused by the state machine",
+                           extra={"json_fields": {"outcome": error.code}})  # fmt: skip
+            return _json(409, error=error.code, detail=str(error))
+        except TransientError as error:
+            return _json(503, error=error.code)
+        except PermanentError as error:
+            return _json(400, error=error.code, detail=str(error))
+        return _json(
+            200,
+            outcome=outcome.outcome,
+            session_id=outcome.session_id,
+            state=outcome.state,
+            outbox_ids=list(outcome.outbox_ids),
+        )
 
 
 async def serve_worker(request: Request, function_name: str) -> Response:

@@ -1,20 +1,27 @@
-"""Pure: admitting an inbound message to its session, and answering the session's inbox."""
+"""Pure: admitting an inbound message to its session, answering the session's inbox, and
+turning any conversation turn into outbox records, audit entries and a handoff record."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from atende.conversation.step import ConversationStep, Turn
+from atende.ai.contract import Suggester
+from atende.conversation.step import ConversationStep, Note, Turn, TurnContext
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import MessageReceived
-from atende.domain.messages import OutboundMessage
-from atende.domain.outbox import OutboxRecord, order_key
-from atende.domain.session import PendingReply, Session, new_session
+from atende.domain.handoff import project
+from atende.domain.messages import TextMessage
+from atende.domain.outbox import OutboxRecord, ReplyOrigin, order_key
+from atende.domain.session import Author, PendingReply, Session, new_session
 from atende.errors import TransientError
 from atende.ports import InboundDecision
+from atende.tenants.config import DEFAULT_CONFIG, TenantConfig
+
+#: WhatsApp's limit for one text message; channels with a lower one say so.
+DEFAULT_TEXT_LIMIT = 4096
 
 
 class HoldNotElapsedError(TransientError):
@@ -32,6 +39,21 @@ class DecisionContext:
     dedupe_ttl: timedelta
     hold: timedelta
     correlation_id: str | None = None
+    tenant: TenantConfig = DEFAULT_CONFIG
+    text_limit: int = DEFAULT_TEXT_LIMIT
+    suggest: Suggester | None = None
+    ai_history_chars: int = 4000
+    ai_model: str | None = None
+
+    def turn_context(self) -> TurnContext:
+        return TurnContext(
+            tenant=self.tenant,
+            now=self.now,
+            text_limit=self.text_limit,
+            suggest=self.suggest,
+            ai_history_chars=self.ai_history_chars,
+            ai_model=self.ai_model,
+        )
 
 
 def admit_message(
@@ -51,6 +73,85 @@ def admit_message(
     return session.admitted(message, arrived_at, ctx.now).next_version(ctx.now)
 
 
+@dataclass(frozen=True)
+class AppliedTurn:
+    session: Session
+    outbox: tuple[OutboxRecord, ...]
+    audit: tuple[AuditEntry, ...]
+
+
+def apply_turn(turn: Turn, source_event_id: str, ctx: DecisionContext) -> AppliedTurn:
+    """The turn's replies as outbox records, in order, pending in the session and in its
+    history; its notes as audit entries. `source_event_id` is what the replies answer (an
+    inbound event id, or an agent request) and, with the reply's index, their idempotency
+    key."""
+    session = turn.session
+    records: list[OutboxRecord] = []
+    for index, reply in enumerate(turn.replies):
+        session = session.model_copy(update={"reply_seq": session.reply_seq + 1})
+        record = OutboxRecord(
+            id=keys.outbox_id(ctx.tenant_id, session.id, source_event_id, index),
+            tenant_id=ctx.tenant_id,
+            channel=session.channel,
+            session_id=session.id,
+            account_id=session.account_id,
+            recipient=session.contact_id,
+            message=reply.message,
+            inbound_event_id=source_event_id,
+            reply_index=index,
+            order_key=order_key(session.reply_seq),
+            origin=reply.origin,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+            expire_at=ctx.now + ctx.outbox_ttl,
+        )
+        records.append(record)
+        text = reply.message.body if isinstance(reply.message, TextMessage) else None
+        author: Author = "agent" if reply.origin == ReplyOrigin.AGENT else "bot"
+        session = session.said(record.id, text, reply.message.kind, author, ctx.now)
+    session = session.with_pending(
+        tuple(
+            PendingReply(outbox_id=r.id, order_key=r.order_key, queued_at=ctx.now) for r in records
+        )
+    )
+    notes = list(turn.notes)
+    if records:
+        origins = ",".join(sorted({r.origin.value for r in records}))
+        notes.append(Note(AuditKind.REPLY_QUEUED, {"replies": len(records), "origins": origins}))
+    event_ref = keys.event_ref(session.channel, source_event_id)
+    audit = tuple(
+        AuditEntry(
+            kind=note.kind,
+            at=ctx.now,
+            channel=session.channel,
+            tenant_id=ctx.tenant_id,
+            session_id=session.id,
+            event_id=event_ref,
+            correlation_id=ctx.correlation_id,
+            detail=note.detail,
+        )
+        for note in notes
+    )
+    return AppliedTurn(session=session, outbox=tuple(records), audit=audit)
+
+
+def decision_for(
+    before: Session,
+    applied: AppliedTurn,
+    ctx: DecisionContext,
+    dedupe: tuple[tuple[str, DedupeRecord], ...] = (),
+) -> InboundDecision:
+    """Everything one transaction saves after a session changed, its handoff record too."""
+    session = applied.session.model_copy(update={"activity_seq": before.activity_seq + 1})
+    return InboundDecision(
+        session=session.next_version(ctx.now),
+        outbox=applied.outbox,
+        audit=applied.audit,
+        dedupe=dedupe,
+        handoff=project(before, session, ctx.now, ctx.outbox_ttl),
+    )
+
+
 def answer_inbox(
     session: Session, flow: ConversationStep, ctx: DecisionContext, awaited: str | None = None
 ) -> InboundDecision:
@@ -61,57 +162,23 @@ def answer_inbox(
         p.event.message_id == awaited for p in session.inbox[len(batch) :]
     ):
         raise HoldNotElapsedError("message still inside its hold")
-    records: list[OutboxRecord] = []
+    if not batch:
+        return InboundDecision(session=session)
+    before = session
+    outbox: list[OutboxRecord] = []
     audit: list[AuditEntry] = []
     dedupe: list[tuple[str, DedupeRecord]] = []
+    turn_ctx = ctx.turn_context()
     for pending in batch:
         message = pending.event
-        before = session
-        turn = flow.respond(session.state, message)
-        session = session.answered(message).model_copy(update={"state": turn.state})
-        replies = []
-        for index, reply in enumerate(turn.replies):
-            session = session.model_copy(update={"reply_seq": session.reply_seq + 1})
-            replies.append(_record(session, message, index, reply, ctx))
-        session = session.with_pending(
-            tuple(
-                PendingReply(outbox_id=r.id, order_key=r.order_key, queued_at=ctx.now)
-                for r in replies
-            )
-        )
-        records.extend(replies)
-        audit.extend(_audit(before, session, turn, len(replies), message, ctx))
-        dedupe.append(_dedupe(message, tuple(r.id for r in replies), ctx))
-    return InboundDecision(
-        session=session.next_version(ctx.now) if batch else session,
-        outbox=tuple(records),
-        audit=tuple(audit),
-        dedupe=tuple(dedupe),
-    )
-
-
-def _record(
-    session: Session,
-    message: MessageReceived,
-    index: int,
-    reply: OutboundMessage,
-    ctx: DecisionContext,
-) -> OutboxRecord:
-    return OutboxRecord(
-        id=keys.outbox_id(ctx.tenant_id, session.id, message.event_id, index),
-        tenant_id=ctx.tenant_id,
-        channel=message.channel,
-        session_id=session.id,
-        account_id=session.account_id,
-        recipient=session.contact_id,
-        message=reply,
-        inbound_event_id=message.event_id,
-        reply_index=index,
-        order_key=order_key(session.reply_seq),
-        created_at=ctx.now,
-        updated_at=ctx.now,
-        expire_at=ctx.now + ctx.outbox_ttl,
-    )
+        turn = flow.respond(session.answered(message), message, turn_ctx)
+        applied = apply_turn(turn, message.event_id, ctx)
+        session = applied.session
+        outbox.extend(applied.outbox)
+        audit.extend(applied.audit)
+        dedupe.append(_dedupe(message, tuple(r.id for r in applied.outbox), ctx))
+    batch_turn = AppliedTurn(session=session, outbox=tuple(outbox), audit=tuple(audit))
+    return decision_for(before, batch_turn, ctx, tuple(dedupe))
 
 
 def _dedupe(
@@ -126,40 +193,3 @@ def _dedupe(
         expire_at=ctx.now + ctx.dedupe_ttl,
         outbox_ids=outbox_ids,
     )
-
-
-def _audit(
-    before: Session,
-    after: Session,
-    turn: Turn,
-    replies: int,
-    message: MessageReceived,
-    ctx: DecisionContext,
-) -> list[AuditEntry]:
-    def entry(kind: AuditKind, **detail: str | int | bool | None) -> AuditEntry:
-        return AuditEntry(
-            kind=kind,
-            at=ctx.now,
-            channel=message.channel,
-            tenant_id=ctx.tenant_id,
-            session_id=after.id,
-            event_id=keys.event_ref(message.channel, message.event_id),
-            correlation_id=ctx.correlation_id,
-            detail=detail,
-        )
-
-    entries = []
-    if before.state != after.state:
-        entries.append(
-            entry(
-                AuditKind.STATE_TRANSITION,
-                **{"from": before.state, "to": after.state, "reason": turn.reason},
-            )
-        )
-    if turn.handoff:
-        entries.append(entry(AuditKind.HANDOFF, reason=turn.reason))
-    if replies:
-        entries.append(
-            entry(AuditKind.REPLY_QUEUED, replies=replies, message_kind=message.kind.value)
-        )
-    return entries

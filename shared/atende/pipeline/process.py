@@ -1,10 +1,12 @@
-"""The `process_inbound` use case, in two task kinds:
+"""The `process_inbound` use case, in three task kinds:
 
 - an **event** task admits a message to its session's inbox (deduplicated) and schedules an
   **answer** task for when the message's short hold ends; status and other events are
   applied or recorded at once;
-- an **answer** task answers the session's ready inbox in (provider time, id) order, in one
-  transaction with the dedupe records, replies and audit, then enqueues the unsent replies.
+- an **answer** task answers the session's ready inbox in (provider time, id) order through
+  the conversation engine, in one transaction with the dedupe records, replies, audit and
+  handoff record, then enqueues the unsent replies and the session's inactivity timer;
+- an **idle** task closes the session when nothing happened since its timer was set.
 
 Every step is idempotent, so a crash between any two of them, followed by the queue's
 redelivery, ends in exactly one answer.
@@ -13,11 +15,14 @@ redelivery, ends in exactly one answer.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from pydantic import ValidationError
 
+from atende.ai.contract import ConversationAI
+from atende.conversation.idle import close_if_idle
 from atende.conversation.step import ConversationStep
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
@@ -28,21 +33,40 @@ from atende.domain.events import (
     MessageRead,
     MessageReceived,
     MessageSent,
+    ReactionReceived,
 )
 from atende.domain.session import Session
 from atende.errors import MalformedPayloadError
 from atende.observability.context import bind
-from atende.pipeline.inbound_decision import DecisionContext, admit_message, answer_inbox
+from atende.pipeline.ai_plan import RecordingSuggester, ReplaySuggester
+from atende.pipeline.follow_ups import FollowUps
+from atende.pipeline.inbound_decision import (
+    DEFAULT_TEXT_LIMIT,
+    DecisionContext,
+    HoldNotElapsedError,
+    admit_message,
+    answer_inbox,
+    apply_turn,
+    decision_for,
+)
 from atende.pipeline.status_decision import decide_status
 from atende.pipeline.tasks import (
     PROCESS_INBOUND,
     PROCESS_TASK,
-    SEND_OUTBOUND,
     AnswerTask,
+    IdleTask,
     InboundTask,
-    OutboundTask,
 )
-from atende.ports import Checkpoints, Clock, InboundStore, TaskQueue, TaskRequest
+from atende.ports import (
+    Checkpoints,
+    Clock,
+    InboundDecision,
+    InboundStore,
+    SessionReader,
+    TaskQueue,
+    TaskRequest,
+    TenantDirectory,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +79,25 @@ class ProcessingPolicy:
     answer_hold: timedelta
 
 
+@dataclass(frozen=True)
+class AiStep:
+    """The optional AI, with what the engine needs to ask it."""
+
+    ai: ConversationAI
+    history_chars: int
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class ConversationDeps:
+    """What the conversation reads besides the session: tenants, channel limits, the AI."""
+
+    tenants: TenantDirectory
+    sessions: SessionReader
+    text_limit: Callable[[str], int] = lambda _channel: DEFAULT_TEXT_LIMIT
+    ai: AiStep | None = None
+
+
 class InboundProcessor:
     def __init__(
         self,
@@ -64,6 +107,7 @@ class InboundProcessor:
         clock: Clock,
         checkpoints: Checkpoints,
         policy: ProcessingPolicy,
+        conversation: ConversationDeps,
     ) -> None:
         self._store = store
         self._queue = queue
@@ -71,6 +115,8 @@ class InboundProcessor:
         self._clock = clock
         self._checkpoints = checkpoints
         self._policy = policy
+        self._conversation = conversation
+        self._follow_ups = FollowUps(queue)
 
     def handle(self, body: bytes, correlation_id: str) -> str:
         """Process one task body; returns the outcome (admitted, answered, duplicate, …)."""
@@ -78,8 +124,10 @@ class InboundProcessor:
             task = PROCESS_TASK.validate_json(body)
         except ValidationError as error:
             raise MalformedPayloadError("task body is not a processing task") from error
-        if isinstance(task, AnswerTask):
+        if isinstance(task, AnswerTask | IdleTask):
             with bind(channel=task.channel, tenant_id=task.tenant_id, session_id=task.session_id):
+                if isinstance(task, IdleTask):
+                    return self._logged(self._idle(task, correlation_id), "idle")
                 return self._logged(self._answer(task, correlation_id), "answer")
         event = task.event
         session = None
@@ -103,7 +151,10 @@ class InboundProcessor:
         )
         return outcome
 
-    def _context(self, tenant_id: str, session: str, correlation_id: str) -> DecisionContext:
+    def _context(
+        self, tenant_id: str, session: str, correlation_id: str, channel: str | None = None
+    ) -> DecisionContext:
+        deps = self._conversation
         return DecisionContext(
             tenant_id=tenant_id,
             session_id=session,
@@ -112,6 +163,10 @@ class InboundProcessor:
             dedupe_ttl=self._policy.dedupe_ttl,
             hold=self._policy.answer_hold,
             correlation_id=correlation_id,
+            tenant=deps.tenants.get(tenant_id) if channel else DecisionContext.tenant,
+            text_limit=deps.text_limit(channel) if channel else DEFAULT_TEXT_LIMIT,
+            ai_history_chars=deps.ai.history_chars if deps.ai else 0,
+            ai_model=deps.ai.model if deps.ai else None,
         )
 
     def _admit(
@@ -145,7 +200,8 @@ class InboundProcessor:
         return admission
 
     def _answer(self, task: AnswerTask, correlation_id: str) -> str:
-        ctx = self._context(task.tenant_id, task.session_id, correlation_id)
+        ctx = self._context(task.tenant_id, task.session_id, correlation_id, task.channel)
+        ctx = self._with_ai_plan(ctx, task)
         answered = self._store.answer(
             task.session_id,
             lambda session: answer_inbox(session, self._flow, ctx, awaited=task.message_id),
@@ -153,22 +209,52 @@ class InboundProcessor:
         if answered is None:
             raise MalformedPayloadError("answer task for a session that does not exist")
         self._checkpoints.reached("process.after_commit")
-        self._enqueue_sends(answered, correlation_id)
+        self._follow_ups.sends(answered, correlation_id)
+        if answered.activity_seq:
+            self._follow_ups.idle_timer(
+                answered, ctx.now, ctx.tenant.idle_timeout_seconds, correlation_id
+            )
         return "answered"
 
-    def _enqueue_sends(self, session: Session, correlation_id: str) -> None:
-        """Every unsettled reply of the session: the ones just created, and any whose task
-        a crash kept from being enqueued (the queue refuses the ones it already has)."""
-        for pending in session.outbound_pending:
-            self._queue.enqueue(
-                TaskRequest(
-                    queue="outbound",
-                    task_id=keys.outbound_task_id(pending.outbox_id),
-                    target=SEND_OUTBOUND,
-                    body=OutboundTask(outbox_id=pending.outbox_id).model_dump_json().encode(),
-                    correlation_id=correlation_id,
-                )
+    def _with_ai_plan(self, ctx: DecisionContext, task: AnswerTask) -> DecisionContext:
+        """Make the AI calls this answer will need before its transaction (see ai_plan)."""
+        step = self._conversation.ai
+        if step is None or not ctx.tenant.ai.enabled:
+            return ctx
+        session = self._conversation.sessions.get(task.session_id)
+        recorder = RecordingSuggester(step.ai)
+        if session is not None:
+            # Raises HoldNotElapsedError before any call when the message must still wait.
+            plan = answer_inbox(
+                session, self._flow, replace(ctx, suggest=recorder), task.message_id
             )
+            _log_ai_fallbacks(plan)
+        return replace(ctx, suggest=ReplaySuggester(recorder.recorded))
+
+    def _idle(self, task: IdleTask, correlation_id: str) -> str:
+        if self._clock.now() < task.due_at:
+            raise HoldNotElapsedError("inactivity timer fired early")
+        ctx = self._context(task.tenant_id, task.session_id, correlation_id, task.channel)
+
+        def decide(session: Session) -> InboundDecision:
+            turn = close_if_idle(session, task.activity_seq, ctx.turn_context())
+            if turn is None:
+                return InboundDecision(session=session)
+            applied = apply_turn(turn, f"idle:{task.activity_seq}", ctx)
+            return decision_for(session, applied, ctx)
+
+        session = self._store.answer(task.session_id, decide)
+        closed_by_this_timer = (
+            session is not None
+            and session.activity_seq == task.activity_seq + 1
+            and bool(session.transitions)
+            and session.transitions[-1].reason == "idle_timeout"
+        )
+        if session is None or not closed_by_this_timer:
+            return "not_idle"
+        # Also on a redelivery after the close: a crash may have come before the sends.
+        self._follow_ups.sends(session, correlation_id)
+        return "closed"
 
     def _other(self, task: InboundTask, event_ref: str, correlation_id: str) -> str:
         event = task.event
@@ -189,9 +275,14 @@ class InboundProcessor:
                 lambda record: decide_status(record, event, now, task.tenant_id, correlation_id),
             )
             return "status_applied" if applied else "duplicate"
-        unsupported = event.type == "unsupported"
+        if event.type == "unsupported":
+            kind = AuditKind.UNSUPPORTED_EVENT
+        elif isinstance(event, ReactionReceived):
+            kind = AuditKind.REACTION
+        else:
+            kind = AuditKind.DELIVERY_STATUS
         audit = AuditEntry(
-            kind=AuditKind.UNSUPPORTED_EVENT if unsupported else AuditKind.DELIVERY_STATUS,
+            kind=kind,
             at=now,
             channel=event.channel,
             tenant_id=task.tenant_id,
@@ -201,3 +292,14 @@ class InboundProcessor:
         )
         recorded = self._store.record_event(key, dedupe, (audit,))
         return f"recorded_{event.type}" if recorded else "duplicate"
+
+
+def _log_ai_fallbacks(plan: InboundDecision) -> None:
+    """One warning per deterministic fallback, with its reason: what the "AI fallbacks"
+    log-based metric counts (the audit trail has them too)."""
+    for entry in plan.audit:
+        if entry.kind == AuditKind.AI_DECISION and entry.detail.get("outcome") == "fallback":
+            logger.warning(
+                "AI fallback: the deterministic reply is used",
+                extra={"json_fields": {"outcome": "ai_fallback", "reason": entry.detail["reason"]}},
+            )

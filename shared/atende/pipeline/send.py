@@ -77,6 +77,9 @@ class OutboundSender:
             )
         if gate.action == "wait":
             raise WaitingForEarlierReplyError("an earlier reply of this session is unsettled")
+        if gate.action == "suppress":
+            logger.info("automated reply suppressed: the contact opted out")
+            return "suppressed"
         if gate.action == "hold" or gate.record is None:
             logger.warning("send outcome unknown; held for review")
             return "needs_review"

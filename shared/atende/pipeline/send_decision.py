@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
-from atende.domain.outbox import OutboxRecord, OutboxStatus
+from atende.domain.outbox import OutboxRecord, OutboxStatus, ReplyOrigin
 from atende.domain.session import Session
 from atende.errors import AtendeError, TransientError
 from atende.ports import SendGate, SendResult
@@ -48,6 +48,15 @@ def decide_send(record: OutboxRecord | None, session: Session | None, ctx: SendC
             record=held,
             audit=(audit_entry(held, AuditKind.REVIEW_REQUIRED, ctx, reason="outcome_unknown"),),
         )
+    if record.origin == ReplyOrigin.BOT and session is not None and session.opted_out:
+        # The contact asked for no automated messages after this reply was queued.
+        suppressed = record.changed(OutboxStatus.SUPPRESSED, at=ctx.now, detail="opted_out")
+        return SendGate(
+            action="suppress",
+            record=suppressed,
+            audit=(audit_entry(suppressed, AuditKind.SEND_OUTCOME, ctx, outcome="suppressed",
+                               reason="opted_out"),),
+        )  # fmt: skip
     audit: tuple[AuditEntry, ...] = ()
     pending = session.outbound_pending if session else ()
     head = pending[0] if pending else None

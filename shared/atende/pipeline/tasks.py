@@ -37,7 +37,22 @@ class AnswerTask(BaseModel):
     message_id: str
 
 
-ProcessTask = Annotated[InboundTask | AnswerTask, Field(discriminator="kind")]
+class IdleTask(BaseModel):
+    """Close the session if nothing happened since `activity_seq` (scheduled at the tenant's
+    idle timeout after a turn)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["idle"] = "idle"
+    tenant_id: str
+    channel: str
+    session_id: str
+    activity_seq: int
+    #: Not before this: a timer that fires early is retried, never acted on.
+    due_at: datetime
+
+
+ProcessTask = Annotated[InboundTask | AnswerTask | IdleTask, Field(discriminator="kind")]
 PROCESS_TASK: TypeAdapter[ProcessTask] = TypeAdapter(ProcessTask)
 
 

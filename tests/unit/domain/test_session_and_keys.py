@@ -31,7 +31,7 @@ def session():
     )
 
 
-def test_messages_are_kept_in_provider_time_then_id_order_whatever_the_arrival_order():
+def test_the_inbox_is_in_provider_time_then_id_order_and_the_history_in_answer_order():
     later = message("wamid.B", NOW + timedelta(seconds=1))
     same_second_a = message("wamid.A", NOW)
     same_second_c = message("wamid.C", NOW)
@@ -39,9 +39,10 @@ def test_messages_are_kept_in_provider_time_then_id_order_whatever_the_arrival_o
     stored = stored.admitted(same_second_a, NOW, NOW)
     assert [p.event.message_id for p in stored.inbox] == ["wamid.A", "wamid.C", "wamid.B"]
     assert stored.last_inbound_at == NOW + timedelta(seconds=1)
-    for pending in stored.inbox[::-1]:
+    for pending in stored.inbox:
         stored = stored.answered(pending.event)
     assert [m.id for m in stored.messages] == ["wamid.A", "wamid.C", "wamid.B"]
+    assert stored.inbox == ()
 
 
 def test_admitting_the_same_message_twice_stores_it_once():

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from atende.conversation.simple_flow import GREETING, TRIAGE_QUESTION, SimpleFlow
+from atende.conversation.engine import ConversationEngine
 from atende.domain.audit import AuditKind
 from atende.domain.events import (
     MessageDelivered,
@@ -16,7 +16,7 @@ from atende.domain.events import (
     ProviderError,
 )
 from atende.domain.messages import TextMessage
-from atende.domain.outbox import OutboxRecord, OutboxStatus
+from atende.domain.outbox import OutboxRecord, OutboxStatus, ReplyOrigin
 from atende.domain.session import PendingReply
 from atende.errors import ProviderPermanentError, ProviderTransientError
 from atende.pipeline import send_decision
@@ -29,6 +29,10 @@ from atende.pipeline.inbound_decision import (
 from atende.pipeline.send_decision import SendContext, decide_send
 from atende.pipeline.status_decision import decide_status
 from atende.ports import SendResult
+from atende.tenants.config import DEFAULT_CONFIG
+
+GREETING = DEFAULT_CONFIG.messages.greeting
+TRIAGE_QUESTION = DEFAULT_CONFIG.messages.triage_question
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 HOLD = timedelta(seconds=1)
@@ -70,7 +74,7 @@ def decide_message(current, message, flow, ctx):
 
 
 def test_first_message_creates_the_session_two_ordered_replies_and_an_audit_trail():
-    decision = decide_message(None, inbound(), SimpleFlow(), CTX)
+    decision = decide_message(None, inbound(), ConversationEngine(), CTX)
     assert decision.session.state == "triage"
     assert [r.message.body for r in decision.outbox] == [GREETING, TRIAGE_QUESTION]
     assert [r.reply_index for r in decision.outbox] == [0, 1]
@@ -87,7 +91,9 @@ def test_first_message_creates_the_session_two_ordered_replies_and_an_audit_trai
     [(_key, dedupe)] = decision.dedupe
     assert dedupe.outbox_ids == tuple(r.id for r in decision.outbox)
     assert dedupe.expire_at - dedupe.created_at == timedelta(days=7)
-    assert decision.session.inbox == () and [m.id for m in decision.session.messages] == ["wamid.A"]
+    assert decision.session.inbox == () and [
+        m.id for m in decision.session.messages if m.author == "contact"
+    ] == ["wamid.A"]
 
 
 def test_the_inbox_does_not_keep_the_raw_provider_item():
@@ -96,13 +102,13 @@ def test_the_inbox_does_not_keep_the_raw_provider_item():
 
 
 def test_outbox_ids_are_the_same_when_the_decision_runs_again():
-    first = decide_message(None, inbound(), SimpleFlow(), CTX)
-    again = decide_message(None, inbound(), SimpleFlow(), CTX)
+    first = decide_message(None, inbound(), ConversationEngine(), CTX)
+    again = decide_message(None, inbound(), ConversationEngine(), CTX)
     assert [r.id for r in first.outbox] == [r.id for r in again.outbox]
 
 
 def test_a_message_already_in_the_session_is_not_admitted_again():
-    first = decide_message(None, inbound(), SimpleFlow(), CTX)
+    first = decide_message(None, inbound(), ConversationEngine(), CTX)
     assert admit_message(first.session, inbound(), NOW, CTX) is None
     assert admit_message(admitted(inbound()), inbound(), NOW, CTX) is None
 
@@ -113,11 +119,14 @@ def test_messages_are_answered_in_the_order_they_were_written_not_the_order_they
         inbound("wamid.A", "Oi", NOW),
     )
     session = admitted(later, earlier)  # B's task ran first
-    decision = answer_inbox(session, SimpleFlow(), CTX)
+    decision = answer_inbox(session, ConversationEngine(), CTX)
     answered = [r.inbound_event_id for r in decision.outbox]
     assert answered == ["wamid.A", "wamid.A", "wamid.B"]
     assert [r.order_key for r in decision.outbox] == sorted(r.order_key for r in decision.outbox)
-    assert [m.id for m in decision.session.messages] == ["wamid.A", "wamid.B"]
+    assert [m.id for m in decision.session.messages if m.author == "contact"] == [
+        "wamid.A",
+        "wamid.B",
+    ]
     assert len(decision.dedupe) == 2
 
 
@@ -127,20 +136,23 @@ def test_a_message_inside_its_hold_waits_and_so_do_the_ones_written_after_it():
     session = admitted(
         inbound("wamid.B", at=NOW + timedelta(seconds=1)), arrived_at=fresh, session=session
     )
-    assert answer_inbox(session, SimpleFlow(), CTX).outbox == ()
+    assert answer_inbox(session, ConversationEngine(), CTX).outbox == ()
     with pytest.raises(HoldNotElapsedError):
-        answer_inbox(session, SimpleFlow(), CTX, awaited="wamid.A")
+        answer_inbox(session, ConversationEngine(), CTX, awaited="wamid.A")
 
 
 def test_an_earlier_written_message_still_in_its_hold_is_answered_with_a_later_ready_one():
     ready_later = admitted(inbound("wamid.B", at=NOW + timedelta(seconds=1)))
     session = admitted(inbound("wamid.A"), arrived_at=NOW, session=ready_later)
-    decision = answer_inbox(session, SimpleFlow(), CTX, awaited="wamid.B")
-    assert [m.id for m in decision.session.messages] == ["wamid.A", "wamid.B"]
+    decision = answer_inbox(session, ConversationEngine(), CTX, awaited="wamid.B")
+    assert [m.id for m in decision.session.messages if m.author == "contact"] == [
+        "wamid.A",
+        "wamid.B",
+    ]
 
 
 def test_no_personal_data_in_audit_entries():
-    decision = decide_message(None, inbound(text="meu cpf é 123"), SimpleFlow(), CTX)
+    decision = decide_message(None, inbound(text="meu cpf é 123"), ConversationEngine(), CTX)
     dumped = str([entry.model_dump() for entry in decision.audit])
     assert "5511999990000" not in dumped and "cpf" not in dumped and "wamid.A" not in dumped
 
@@ -213,7 +225,7 @@ SEND_CTX = SendContext(now=NOW, max_order_wait=timedelta(minutes=5))
 
 
 def session_with(*pending):
-    decision = decide_message(None, inbound(), SimpleFlow(), CTX)
+    decision = decide_message(None, inbound(), ConversationEngine(), CTX)
     return decision.session.model_copy(update={"outbound_pending": tuple(pending)})
 
 
@@ -283,3 +295,16 @@ def test_permanent_failure_marks_failed_and_transient_marks_retrying():
 def test_a_failure_never_overwrites_a_send_a_status_webhook_confirmed():
     confirmed = record(OutboxStatus.SENT)
     assert send_decision.failed(confirmed, NOW, ProviderTransientError("x")) == confirmed
+
+
+@pytest.mark.parametrize(
+    ("origin", "action"),
+    [(ReplyOrigin.BOT, "suppress"), (ReplyOrigin.AGENT, "send"), (ReplyOrigin.NOTICE, "send")],
+)
+def test_an_opted_out_contact_gets_no_automated_reply_but_agents_and_notices_go_out(origin, action):
+    opted_out = session_with().model_copy(update={"opted_out": True})
+    gate = decide_send(record(origin=origin), opted_out, SEND_CTX)
+    assert gate.action == action
+    if action == "suppress":
+        assert gate.record.status == OutboxStatus.SUPPRESSED and gate.record.settled
+        assert gate.audit[0].detail == {"outcome": "suppressed", "reason": "opted_out"}

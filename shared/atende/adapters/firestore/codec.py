@@ -14,6 +14,8 @@ SESSIONS = "sessions"
 DEDUPE = "dedupe"
 OUTBOX = "outbox"
 AUDIT = "audit"
+HANDOFFS = "handoffs"
+TENANTS = "tenants"
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

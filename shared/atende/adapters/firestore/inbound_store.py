@@ -20,6 +20,7 @@ from atende.domain.outbox import OutboxRecord
 from atende.domain.session import Session
 from atende.errors import TransientError
 from atende.ports import (
+    ActOutcome,
     Admission,
     Checkpoints,
     Clock,
@@ -67,6 +68,11 @@ class FirestoreInboundStore:
         for entry in entries:
             ref = self._ref(codec.AUDIT, codec.audit_document_id())
             transaction.set(ref, codec.audit_document(entry))
+
+    def _write_handoff(self, transaction: Any, decision: InboundDecision) -> None:
+        if decision.handoff is not None:
+            ref = self._ref(codec.HANDOFFS, decision.handoff.session_id)
+            transaction.set(ref, codec.to_document(decision.handoff))
 
     def _save_session(self, transaction: Any, snapshot: Any, session: Session) -> None:
         document = codec.to_document(session)
@@ -126,10 +132,41 @@ class FirestoreInboundStore:
                 transaction.create(self._ref(codec.OUTBOX, outbox.id), codec.to_document(outbox))
             self._checkpoints.reached("process.after_outbox_write")
             self._write_audit(transaction, decision.audit)
+            self._write_handoff(transaction, decision)
             return decision.session
 
         answered: Session | None = self._run(body)
         return answered
+
+    def act(
+        self,
+        key: str,
+        dedupe: DedupeRecord,
+        session_id: str,
+        decide: Callable[[Session], InboundDecision],
+    ) -> tuple[ActOutcome, Session | None]:
+        dedupe_ref = self._ref(codec.DEDUPE, key)
+        session_ref = self._ref(codec.SESSIONS, session_id)
+
+        def body(transaction: Any) -> tuple[ActOutcome, Session | None]:
+            snaps = self._snapshots(transaction, [dedupe_ref, session_ref])
+            session_snap = snaps[session_ref.path]
+            if not session_snap.exists:
+                return "no_session", None
+            current = Session.model_validate(session_snap.to_dict())
+            if self._is_duplicate(snaps[dedupe_ref.path], self._clock.now()) is not None:
+                return "duplicate", current
+            decision = decide(current)
+            transaction.set(dedupe_ref, codec.to_document(dedupe))
+            self._save_session(transaction, session_snap, decision.session)
+            for outbox in decision.outbox:
+                transaction.create(self._ref(codec.OUTBOX, outbox.id), codec.to_document(outbox))
+            self._write_audit(transaction, decision.audit)
+            self._write_handoff(transaction, decision)
+            return "applied", decision.session
+
+        result: tuple[ActOutcome, Session | None] = self._run(body)
+        return result
 
     def record_event(self, key: str, dedupe: DedupeRecord, audit: tuple[AuditEntry, ...]) -> bool:
         dedupe_ref = self._ref(codec.DEDUPE, key)

@@ -61,9 +61,9 @@ class FirestoreOutboxStore:
                 Session.model_validate(session_snap.to_dict()) if session_snap.exists else None
             )
             gate = decide(record, session)
-            if gate.action in ("send", "hold") and gate.record is not None:
+            if gate.action in ("send", "hold", "suppress") and gate.record is not None:
                 self._save(transaction, record_snap, codec.to_document(gate.record))
-            if gate.action == "hold" or record.settled:
+            if gate.action in ("hold", "suppress") or record.settled:
                 # Settled elsewhere too (a status webhook confirming a send we could not
                 # record): later replies of the session must not wait for it.
                 self._release(transaction, session_snap, outbox_id)

@@ -5,7 +5,11 @@ from __future__ import annotations
 from atende.channels.base import ChannelDeps
 from atende.channels.whatsapp.client import WhatsAppCloudApi
 from atende.channels.whatsapp.connector import WhatsAppConnector
+from atende.channels.whatsapp.outbound import MAX_TEXT_BODY
 from atende.channels.whatsapp.settings import ACCESS_TOKEN, WhatsAppSettings
+
+#: The longest text message the channel sends, for the conversation engine and the AI.
+TEXT_LIMIT = MAX_TEXT_BODY
 
 
 def connector(deps: ChannelDeps) -> WhatsAppConnector:

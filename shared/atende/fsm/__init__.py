@@ -1,0 +1,1 @@
+"""The conversation state machine: states, the transition table and its guards. Pure."""

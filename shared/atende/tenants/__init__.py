@@ -1,0 +1,1 @@
+"""Per-tenant configuration of the conversation: texts, hours, keywords, FAQ, AI, limits."""

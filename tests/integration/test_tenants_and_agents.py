@@ -1,0 +1,183 @@
+"""Tenant configuration, the agent desk and the handoff record against the Firestore emulator."""
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from atende.adapters.checkpoints import NoCheckpoints
+from atende.adapters.firestore.inbound_store import FirestoreInboundStore
+from atende.adapters.firestore.tenant_store import FirestoreTenantStore
+from atende.conversation.engine import ConversationEngine
+from atende.domain import keys
+from atende.domain.events import MessageKind, MessageReceived
+from atende.errors import MalformedPayloadError, SessionNotFoundError
+from atende.fsm.machine import InvalidTransitionError
+from atende.pipeline.agent_desk import AgentDesk
+from atende.pipeline.follow_ups import FollowUps
+from atende.pipeline.inbound_decision import DecisionContext, admit_message, answer_inbox
+from atende.pipeline.process import ProcessingPolicy
+from atende.tenants.config import DEFAULT_CONFIG, TenantConfig
+
+T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+CONTACT = "5511999990000"
+SESSION = keys.session_id("demo", "whatsapp", CONTACT)
+POLICY = ProcessingPolicy(
+    dedupe_ttl=timedelta(days=7), outbox_ttl=timedelta(days=30), answer_hold=timedelta(0)
+)
+
+
+class Clock:
+    def now(self):
+        return T0
+
+
+class RecordingQueue:
+    def __init__(self):
+        self.tasks = []
+
+    def enqueue(self, task):
+        self.tasks.append(task)
+        return True
+
+
+class FakeMonotonic:
+    def __init__(self):
+        self.value = 0.0
+
+    def __call__(self):
+        return self.value
+
+
+def converse(store, tenants, *texts):
+    """Admit and answer each text in turn, as the processing tasks do."""
+    for index, text in enumerate(texts):
+        event = MessageReceived(
+            channel="whatsapp",
+            event_id=f"wamid.{index}",
+            account_id="106540352242922",
+            contact_id=CONTACT,
+            occurred_at=T0 + timedelta(seconds=index),
+            message_id=f"wamid.{index}",
+            kind=MessageKind.TEXT,
+            text=text,
+        )
+        ctx = DecisionContext(
+            tenant_id="demo",
+            session_id=SESSION,
+            now=T0 + timedelta(seconds=index),
+            outbox_ttl=POLICY.outbox_ttl,
+            dedupe_ttl=POLICY.dedupe_ttl,
+            hold=timedelta(0),
+            tenant=tenants.get("demo"),
+        )
+        store.admit(
+            keys.dedupe_key("whatsapp", "demo", event.event_id),
+            SESSION,
+            lambda current, e=event, c=ctx: admit_message(current, e, c.now, c),
+        )
+        store.answer(SESSION, lambda current, c=ctx: answer_inbox(current, ConversationEngine(), c))
+
+
+def command(action, request_id, text=None, session=SESSION, tenant="demo"):
+    body = {
+        "action": action,
+        "tenant_id": tenant,
+        "session_id": session,
+        "request_id": request_id,
+        "agent_id": "agent-7",
+    }
+    if text is not None:
+        body["text"] = text
+    return json.dumps(body).encode()
+
+
+@pytest.fixture
+def setup(db):
+    store = FirestoreInboundStore(db, Clock(), NoCheckpoints())
+    tenants = FirestoreTenantStore(db, ttl_seconds=0)
+    queue = RecordingQueue()
+    desk = AgentDesk(store, tenants, FollowUps(queue), Clock(), POLICY)
+    return store, tenants, queue, desk
+
+
+def test_a_stored_configuration_is_read_validated_and_cached(db):
+    clock = FakeMonotonic()
+    tenants = FirestoreTenantStore(db, ttl_seconds=60, monotonic=clock)
+    assert tenants.get("acme") == DEFAULT_CONFIG  # no document: the default flow
+    tenants.save("acme", TenantConfig(default_queue="vendas"))
+    assert tenants.get("acme").default_queue == "vendas"  # saving drops the cached copy
+    db.collection("tenants").document("acme").set({"default_queue": "suporte"})
+    assert tenants.get("acme").default_queue == "vendas"  # cached for the ttl
+    clock.value = 61
+    assert tenants.get("acme").default_queue == "suporte"
+
+
+def test_an_invalid_configuration_logs_one_clear_error_and_gives_the_default_flow(db, caplog):
+    db.collection("tenants").document("acme").set(
+        {"greeting": "oops", "abuse": {"flood_limit": 0}, "prohibited_patterns": ["("]}
+    )
+    tenants = FirestoreTenantStore(db, ttl_seconds=60)
+    with caplog.at_level(logging.ERROR):
+        assert tenants.get("acme") == DEFAULT_CONFIG
+        assert tenants.get("acme") == DEFAULT_CONFIG
+    [record] = [r for r in caplog.records if "tenant configuration is invalid" in r.getMessage()]
+    errors = record.json_fields["errors"]
+    assert "greeting: Extra inputs are not permitted" in errors
+    assert "abuse.flood_limit" in errors and "prohibited_patterns" in errors
+
+
+def test_an_agent_reply_and_hand_back_write_the_session_outbox_and_handoff_record(db, setup):
+    store, tenants, queue, desk = setup
+    converse(store, tenants, "Oi", "quero falar com um atendente", "alguém?")
+    handoff = db.collection("handoffs").document(SESSION).get().to_dict()
+    assert handoff["status"] == "waiting" and handoff["unread"] == 1
+    assert handoff["queue"] == "default" and handoff["reason"] == "handoff_keyword"
+
+    replied = desk.handle(command("reply", "crm-1", "Oi, sou a Ana"), "corr-1")
+    assert replied.outcome == "applied" and replied.state == "handoff_human"
+    [outbox_id] = replied.outbox_ids[-1:]
+    record = db.collection("outbox").document(outbox_id).get().to_dict()
+    assert record["origin"] == "agent" and record["message"]["body"] == "Oi, sou a Ana"
+    assert db.collection("handoffs").document(SESSION).get().to_dict()["unread"] == 0
+    assert any(t.task_id == keys.outbound_task_id(outbox_id) for t in queue.tasks)
+
+    again = desk.handle(command("reply", "crm-1", "Oi, sou a Ana"), "corr-2")
+    assert again.outcome == "duplicate"
+    agent_records = [
+        s.to_dict() for s in db.collection("outbox").stream() if s.to_dict()["origin"] == "agent"
+    ]
+    assert len(agent_records) == 1
+
+    released = desk.handle(command("release", "crm-2"), "corr-3")
+    assert released.state == "triage"  # where the bot was when the contact asked
+    handoff = db.collection("handoffs").document(SESSION).get().to_dict()
+    assert handoff["status"] == "released" and handoff["expire_at"] is not None
+    idle = [t for t in queue.tasks if t.task_id.startswith("idle-")]
+    assert len(idle) == 1 and idle[0].schedule_at == T0 + timedelta(seconds=1800)
+
+
+def test_agent_requests_that_cannot_apply_change_nothing(db, setup):
+    store, tenants, _queue, desk = setup
+    converse(store, tenants, "Oi")
+    before = db.collection("sessions").document(SESSION).get().to_dict()
+    with pytest.raises(InvalidTransitionError):
+        desk.handle(command("release", "crm-9"), "corr")
+    with pytest.raises(SessionNotFoundError):
+        desk.handle(command("reply", "crm-10", "x", session="0" * 40), "corr")
+    with pytest.raises(SessionNotFoundError):
+        desk.handle(command("reply", "crm-11", "x", tenant="other"), "corr")
+    with pytest.raises(MalformedPayloadError, match="non-empty"):
+        desk.handle(command("reply", "crm-12", "  "), "corr")
+    with pytest.raises(MalformedPayloadError, match="4096"):
+        desk.handle(command("reply", "crm-13", "x" * 5000), "corr")
+    with pytest.raises(MalformedPayloadError, match="action"):
+        desk.handle(command("shout", "crm-14", "x"), "corr")
+    after = db.collection("sessions").document(SESSION).get().to_dict()
+    assert after == before
+    assert not db.collection("handoffs").document(SESSION).get().exists
+    # A refused request is not remembered: the CRM may retry it once it makes sense.
+    assert (
+        not db.collection("dedupe").document(keys.agent_request_key("demo", "crm-9")).get().exists
+    )

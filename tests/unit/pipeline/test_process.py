@@ -1,0 +1,271 @@
+"""The processing use case with an in-memory store: reactions, inactivity timers, and the AI
+called before (never inside) the transaction, with its fallbacks logged for the metric."""
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from atende.ai.contract import AiReply, AiUnavailableError
+from atende.conversation.engine import ConversationEngine
+from atende.domain import keys
+from atende.domain.audit import AuditKind
+from atende.domain.events import MessageKind, MessageReceived, ReactionReceived
+from atende.fsm.states import State
+from atende.pipeline.inbound_decision import HoldNotElapsedError
+from atende.pipeline.process import (
+    AiStep,
+    ConversationDeps,
+    InboundProcessor,
+    ProcessingPolicy,
+)
+from atende.pipeline.tasks import AnswerTask, IdleTask, InboundTask
+from atende.tenants.config import AiConfig, TenantConfig
+
+T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+CONTACT = "5511999990000"
+SESSION = keys.session_id("demo", "whatsapp", CONTACT)
+
+
+class Clock:
+    def __init__(self):
+        self.value = T0
+
+    def now(self):
+        return self.value
+
+
+class MemoryStore:
+    """InboundStore in memory: same contract, one dict per collection, no concurrency."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.sessions, self.dedupe, self.outbox, self.audit, self.handoffs = {}, {}, {}, [], {}
+        self.in_transaction = False
+
+    def _duplicate(self, key):
+        record = self.dedupe.get(key)
+        return record is not None and not record.expired(self.clock.now())
+
+    def admit(self, key, session_id, admit):
+        if self._duplicate(key):
+            return "duplicate"
+        admitted = admit(self.sessions.get(session_id))
+        if admitted is None:
+            return "present"
+        self.sessions[session_id] = admitted
+        return "admitted"
+
+    def answer(self, session_id, decide):
+        current = self.sessions.get(session_id)
+        if current is None:
+            return None
+        self.in_transaction = True
+        try:
+            decision = decide(current)
+        finally:
+            self.in_transaction = False
+        if decision.session == current:
+            return current
+        self.dedupe.update(dict(decision.dedupe))
+        self.sessions[session_id] = decision.session
+        self.outbox.update({record.id: record for record in decision.outbox})
+        self.audit.extend(decision.audit)
+        if decision.handoff is not None:
+            self.handoffs[session_id] = decision.handoff
+        return decision.session
+
+    def record_event(self, key, dedupe, audit):
+        if self._duplicate(key):
+            return False
+        self.dedupe[key] = dedupe
+        self.audit.extend(audit)
+        return True
+
+    def get(self, session_id):
+        return self.sessions.get(session_id)
+
+
+class Tenants:
+    def __init__(self, config=None):
+        self.config = config or TenantConfig()
+
+    def get(self, tenant_id):
+        return self.config
+
+
+class Queue:
+    def __init__(self):
+        self.tasks = []
+
+    def enqueue(self, task):
+        self.tasks.append(task)
+        return True
+
+
+class NoCheckpoints:
+    def reached(self, name):
+        return None
+
+
+class ScriptedAi:
+    """Answers from a list; refuses to be called inside a transaction."""
+
+    def __init__(self, store, *answers):
+        self.store = store
+        self.answers = list(answers)
+        self.calls = 0
+
+    def suggest(self, request):
+        assert not self.store.in_transaction, "the AI was called inside a transaction"
+        self.calls += 1
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def build(tenant=None, ai_answers=None):
+    clock = Clock()
+    store = MemoryStore(clock)
+    queue = Queue()
+    ai = ScriptedAi(store, *ai_answers) if ai_answers is not None else None
+    processor = InboundProcessor(
+        store,
+        queue,
+        ConversationEngine(),
+        clock,
+        NoCheckpoints(),
+        ProcessingPolicy(
+            dedupe_ttl=timedelta(days=7),
+            outbox_ttl=timedelta(days=30),
+            answer_hold=timedelta(seconds=1),
+        ),
+        ConversationDeps(Tenants(tenant), store, ai=AiStep(ai, history_chars=4000) if ai else None),
+    )
+    return processor, store, queue, clock, ai
+
+
+def text(message_id, body, at=T0):
+    return MessageReceived(
+        channel="whatsapp",
+        event_id=message_id,
+        account_id="106540352242922",
+        contact_id=CONTACT,
+        occurred_at=at,
+        message_id=message_id,
+        kind=MessageKind.TEXT,
+        text=body,
+    )
+
+
+def say(processor, clock, message):
+    """Admit the message, then run its answer task once the hold has passed."""
+    task = InboundTask(tenant_id="demo", event=message, received_at=clock.now())
+    processor.handle(task.model_dump_json().encode(), "corr")
+    clock.value += timedelta(seconds=2)
+    answer = AnswerTask(
+        tenant_id="demo", channel="whatsapp", session_id=SESSION, message_id=message.message_id
+    )
+    return processor.handle(answer.model_dump_json().encode(), "corr")
+
+
+def idle_task(store, due_at, seq=None):
+    session = store.sessions[SESSION]
+    return (
+        IdleTask(
+            tenant_id="demo",
+            channel="whatsapp",
+            session_id=SESSION,
+            activity_seq=session.activity_seq if seq is None else seq,
+            due_at=due_at,
+        )
+        .model_dump_json()
+        .encode()
+    )
+
+
+def test_a_reaction_is_recorded_under_its_own_kind_and_not_answered():
+    processor, store, queue, _clock, _ai = build()
+    reaction = ReactionReceived(
+        channel="whatsapp",
+        event_id="wamid.R",
+        account_id="106540352242922",
+        contact_id=CONTACT,
+        occurred_at=T0,
+        message_id="wamid.R",
+        target_message_id="wamid.X",
+        emoji="👍",
+    )
+    body = InboundTask(tenant_id="demo", event=reaction).model_dump_json().encode()
+    assert processor.handle(body, "corr") == "recorded_reaction_received"
+    assert processor.handle(body, "corr") == "duplicate"
+    assert [entry.kind for entry in store.audit] == [AuditKind.REACTION]
+    assert queue.tasks == [] and store.outbox == {}
+
+
+def test_every_answer_sets_an_inactivity_timer_that_closes_the_idle_session():
+    processor, store, queue, clock, _ai = build(TenantConfig(idle_timeout_seconds=60))
+    say(processor, clock, text("wamid.1", "Oi"))
+    [timer] = [task for task in queue.tasks if task.task_id.startswith("idle-")]
+    assert timer.schedule_at == clock.now() + timedelta(seconds=60)
+
+    with pytest.raises(HoldNotElapsedError):  # fired early: retried, never acted on
+        processor.handle(timer.body, "corr")
+    clock.value = timer.schedule_at
+    assert processor.handle(timer.body, "corr") == "closed"
+    session = store.sessions[SESSION]
+    assert session.state == State.CLOSED and session.transitions[-1].reason == "idle_timeout"
+    closing = [r for r in store.outbox.values() if r.inbound_event_id.startswith("idle:")]
+    assert len(closing) == 1
+    # A redelivered timer closes nothing twice and only re-enqueues the pending send.
+    assert processor.handle(timer.body, "corr") == "closed"
+    assert len(store.outbox) == 3
+
+
+def test_a_timer_for_an_older_activity_does_nothing():
+    processor, store, _queue, clock, _ai = build()
+    say(processor, clock, text("wamid.1", "Oi"))
+    stale = idle_task(store, clock.now(), seq=store.sessions[SESSION].activity_seq)
+    say(processor, clock, text("wamid.2", "Quero ajuda", at=T0 + timedelta(seconds=5)))
+    clock.value += timedelta(hours=1)
+    before = store.sessions[SESSION]
+    assert processor.handle(stale, "corr") == "not_idle"
+    assert store.sessions[SESSION] == before
+
+
+def test_the_ai_is_asked_before_the_transaction_and_its_reply_is_used():
+    reply = AiReply(
+        reply="Temos, sim! Quer ver as cores?",
+        next_state="waiting_user",
+        handoff=False,
+        confidence=0.9,
+    )
+    tenant = TenantConfig(ai=AiConfig(enabled=True))
+    processor, store, _queue, clock, ai = build(tenant, ai_answers=[reply])
+    say(processor, clock, text("wamid.1", "Oi"))
+    assert ai.calls == 0  # the greeting is never the AI's
+    say(processor, clock, text("wamid.2", "Tem camisa azul?", at=T0 + timedelta(seconds=5)))
+    assert ai.calls == 1
+    bodies = [r.message.body for r in sorted(store.outbox.values(), key=lambda r: r.order_key)]
+    assert bodies[-1] == "Temos, sim! Quer ver as cores?"
+    assert store.sessions[SESSION].state == State.WAITING_USER
+
+
+def test_an_ai_failure_is_logged_once_for_the_metric_and_the_deterministic_reply_goes_out(
+    caplog,
+):
+    tenant = TenantConfig(ai=AiConfig(enabled=True))
+    processor, store, _queue, clock, ai = build(tenant, ai_answers=[AiUnavailableError("timeout")])
+    say(processor, clock, text("wamid.1", "Oi"))
+    with caplog.at_level(logging.WARNING):
+        say(processor, clock, text("wamid.2", "Tem camisa azul?", at=T0 + timedelta(seconds=5)))
+    assert ai.calls == 1  # recorded once, replayed inside the transaction
+    fallbacks = [
+        r for r in caplog.records if getattr(r, "json_fields", {}).get("outcome") == "ai_fallback"
+    ]
+    assert [r.json_fields["reason"] for r in fallbacks] == ["timeout"]
+    decisions = [e.detail for e in store.audit if e.kind == AuditKind.AI_DECISION]
+    assert decisions == [{"outcome": "fallback", "reason": "timeout"}]
+    bodies = [r.message.body for r in sorted(store.outbox.values(), key=lambda r: r.order_key)]
+    assert bodies[-1] == TenantConfig().messages.default_answer
