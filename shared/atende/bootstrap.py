@@ -12,8 +12,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from atende.ai.contract import ConversationAI
-from atende.channels.base import ChannelDeps, ChannelWiring
+from atende.channels.base import ChannelDeps, ChannelWiring, JobReport
 from atende.config import TASK_SHARED_SECRET, Settings
+from atende.errors import ConfigurationError
 from atende.pipeline.edge import WebhookEdge
 from atende.pipeline.follow_ups import FollowUps
 from atende.pipeline.process import AiStep, ConversationDeps, InboundProcessor, ProcessingPolicy
@@ -23,10 +24,13 @@ from atende.pipeline.tasks import PROCESS_INBOUND
 from atende.ports import (
     AsyncTaskQueue,
     AuditLog,
+    CalendarSync,
+    ChannelStateStore,
     Checkpoints,
     Clock,
     InboundStore,
     OutboxStore,
+    ProviderApi,
     ProviderSender,
     SecretSource,
     SessionReader,
@@ -141,7 +145,49 @@ class Container:
         return cast(ChannelWiring, module)
 
     def _channel_deps(self) -> ChannelDeps:
-        return ChannelDeps(settings=self.settings, secrets=self.secrets)
+        return ChannelDeps(
+            settings=self.settings,
+            secrets=self.secrets,
+            clock=self.clock,
+            state=lambda: self.channel_state,
+            tasks=lambda: self.task_queue,
+        )
+
+    @property
+    def channel_state(self) -> ChannelStateStore:
+        from atende.adapters.firestore.channel_state import FirestoreChannelState
+
+        return self._once(
+            "channel_state", lambda: FirestoreChannelState(self.firestore, self.clock)
+        )
+
+    def calendar_sync(self, channel: str) -> CalendarSync:
+        def build() -> CalendarSync:
+            factory = getattr(self._wiring(channel), "calendar_sync", None)
+            if factory is None:
+                raise ConfigurationError(f"channel {channel} has no calendar sync")
+            return cast(CalendarSync, factory(self._channel_deps()))
+
+        return self._once(f"calendar_sync:{channel}", build)
+
+    def job(self, name: str) -> Callable[[], JobReport]:
+        """A scheduled job, `<channel>_<job>`, from its channel's `jobs(deps)`."""
+
+        def build() -> Callable[[], JobReport]:
+            parts = name.split("_")
+            for size in range(len(parts) - 1, 0, -1):
+                channel = "_".join(parts[:size])
+                try:
+                    wiring = self._wiring(channel)
+                except ModuleNotFoundError:
+                    continue
+                jobs = getattr(wiring, "jobs", None)
+                found = jobs(self._channel_deps()).get(name) if jobs else None
+                if found is not None:
+                    return cast(Callable[[], JobReport], found)
+            raise ConfigurationError(f"no scheduled job named {name}")
+
+        return self._once(f"job:{name}", build)
 
     def webhook(self, channel: str) -> WebhookEdge:
         def build() -> WebhookEdge:
@@ -162,13 +208,21 @@ class Container:
             return DEFAULT_TEXT_LIMIT
         return int(limit)
 
+    def _provider_api(self, channel: str) -> ProviderApi:
+        factory = getattr(self._wiring(channel), "provider_api", None)
+        if factory is None:
+            # This channel sends nothing (calendar notifications go out on the contact's
+            # channel): a record for it has no sender.
+            raise ModuleNotFoundError(f"channel {channel} has no provider API")
+        return cast(ProviderApi, factory(self._channel_deps()))
+
     def sender(self, channel: str) -> ProviderSender:
         def build() -> ProviderSender:
             from atende.adapters.http_sender import HttpProviderSender, RetryPolicy, make_breaker
 
             s = self.settings
             return HttpProviderSender(
-                self._wiring(channel).provider_api(self._channel_deps()),
+                self._provider_api(channel),
                 make_breaker(channel, s.breaker_fail_max, s.breaker_reset_seconds),
                 s.http_timeout_seconds,
                 RetryPolicy(max_tries=s.send_max_tries),
@@ -282,7 +336,9 @@ class Container:
                 self.clock,
                 self.checkpoints,
                 self._processing_policy(),
-                ConversationDeps(self.tenants, self.session_reader, self.text_limit, step),
+                ConversationDeps(
+                    self.tenants, self.session_reader, self.text_limit, step, self.calendar_sync
+                ),
             )
 
         return self._once("processor", build)

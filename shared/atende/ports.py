@@ -212,6 +212,38 @@ class SessionReader(Protocol):
     def get(self, session_id: str) -> Session | None: ...
 
 
+class ChannelStateStore(Protocol):
+    """Small JSON documents a channel keeps between calls: sync tokens, watch channels,
+    subscriptions. Keys are the channel's own ("google_calendar:sync:<calendar>")."""
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, key: str, value: dict[str, Any]) -> None: ...
+
+    def with_prefix(self, prefix: str) -> dict[str, dict[str, Any]]:
+        """Every stored key that starts with `prefix`, with its value."""
+        ...
+
+
+@dataclass(frozen=True)
+class CalendarChanges:
+    #: The changed appointments as calendar events (`InboundEvent`s), oldest first.
+    events: tuple[Any, ...]
+    #: Where the next sync starts (a sync token); saved by `advance` only once the events
+    #: are safely enqueued, so a crash in between fetches them again, never loses them.
+    cursor: dict[str, Any]
+
+
+class CalendarSync(Protocol):
+    """Fetches what changed in a calendar since the last sync (a channel's own API)."""
+
+    def changes(self, tenant_id: str, calendar_id: str) -> CalendarChanges:
+        """Raise TransientError to be retried; an expired sync token means a full resync."""
+        ...
+
+    def advance(self, calendar_id: str, cursor: dict[str, Any]) -> None: ...
+
+
 class TenantDirectory(Protocol):
     def get(self, tenant_id: str) -> TenantConfig:
         """The tenant's configuration; the defaults when it has none or it is invalid (that

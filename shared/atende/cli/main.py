@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     simulate = sub.add_parser("simulate", help="post a signed provider delivery to the stack")
-    simulate.add_argument("channel", choices=["whatsapp"])
+    simulate.add_argument("channel", help="whatsapp, instagram, messenger, … (any channel)")
     simulate.add_argument("--from", dest="contact", default="5511999990000")
     simulate.add_argument("--text", default="Oi")
     simulate.add_argument("--payload", help="post this file's bytes unchanged (signed)")

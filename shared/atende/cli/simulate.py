@@ -1,25 +1,42 @@
-"""`atende simulate whatsapp`: sign and post a delivery, then show what reached the sandbox."""
+"""`atende simulate <channel>`: sign and post a realistic delivery to the running stack, then
+show what the stack sent to the provider sandbox.
+
+Each channel's `sample` module builds its delivery (`simulated_delivery`, `signed_headers`);
+a calendar channel's `simulate` drives its local calendar server instead.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
+import pkgutil
 import time
 from pathlib import Path
 from typing import Any
 
 import requests
 
+import atende.channels
 from atende.adapters.env_secrets import EnvSecretSource
-from atende.channels.whatsapp import sample
-from atende.channels.whatsapp.settings import APP_SECRET
+from atende.channels.base import SimulatedDelivery
 from atende.cli.stack_env import load_stack_env
 from atende.devstack.sandbox import SandboxClient
+from atende.errors import ConfigurationError
 
 DEFAULT_SANDBOX = "http://127.0.0.1:8089"
 #: The sandbox is quiet this long before we call the replies complete.
 QUIET_SECONDS = 2.0
+
+
+def simulated_channels() -> list[str]:
+    """Channels with a `sample` module, sorted."""
+    found = []
+    for module in pkgutil.iter_modules(atende.channels.__path__):
+        if module.ispkg and importlib.util.find_spec(f"atende.channels.{module.name}.sample"):
+            found.append(module.name)
+    return sorted(found)
 
 
 def wait_for_outbound(
@@ -47,50 +64,79 @@ def run_simulate(args: argparse.Namespace) -> int:
         print(f"cannot reach the local stack ({error.request.url if error.request else ''}):")
         print("is `make dev` running in another terminal?")
         return 2
+    except ConfigurationError as error:
+        print(f"{error} (copy .env.example to .env, or run `make dev`).")
+        return 2
+
+
+def _delivery(sample: Any, args: argparse.Namespace) -> SimulatedDelivery:
+    secrets = EnvSecretSource()
+    if args.payload:
+        body = Path(args.payload).read_bytes()
+        return SimulatedDelivery(body=body, headers=sample.signed_headers(body, secrets))
+    delivery: SimulatedDelivery = sample.simulated_delivery(args.text, args.contact, secrets)
+    return delivery
+
+
+def reply_text(payload: dict[str, Any]) -> str | None:
+    """The text of an outbound request, whatever the provider calls it."""
+    for path in (("text", "body"), ("message", "text"), ("content",), ("message",)):
+        value: Any = payload
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def recipient(request: dict[str, Any]) -> str:
+    """Who an outbound request is for: the contact where the body says, else its path."""
+    payload = request.get("json")
+    if isinstance(payload, dict):
+        if isinstance(payload.get("to"), str):
+            return str(payload["to"])
+        target = payload.get("recipient")
+        if isinstance(target, dict) and target:
+            return str(next(iter(target.values())))
+    return str(request.get("path", ""))
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    secret = EnvSecretSource().get(APP_SECRET)
-    if not secret:
-        print(f"{APP_SECRET} is not set (copy .env.example to .env, or run `make dev`).")
-        return 2
-    base = os.environ.get("ATENDE_FUNCTIONS_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+    sample = importlib.import_module(f"atende.channels.{args.channel}.sample")
     sandbox = SandboxClient(os.environ.get("ATENDE_SANDBOX_URL", DEFAULT_SANDBOX).rstrip("/"))
-    if args.payload:
-        body = Path(args.payload).read_bytes()
-    else:
-        body = sample.encode(sample.delivery([sample.text_message(args.contact, args.text)]))
     seen = len(sandbox.requests())
-    response = requests.post(
-        f"{base}/whatsapp_webhook",
-        data=body,
-        headers={
-            "content-type": "application/json",
-            "x-hub-signature-256": sample.signature_for(body, secret),
-        },
-        timeout=30,
-    )
-    accepted = response.status_code == 200
+    if hasattr(sample, "simulate") and not args.payload:
+        accepted = sample.simulate(args.text, args.contact) == 0
+        status, response_text = (200 if accepted else 500), "calendar changed"
+    else:
+        base = os.environ.get("ATENDE_FUNCTIONS_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+        delivery = _delivery(sample, args)
+        response = requests.request(
+            delivery.method,
+            f"{base}/{args.channel}_webhook",
+            data=delivery.body,
+            headers=delivery.headers,
+            params=delivery.query,
+            timeout=30,
+        )
+        status, accepted = response.status_code, response.status_code < 300
+        response_text = f"{response.status_code} {response.text}"
     outbound = wait_for_outbound(
         sandbox, seen, args.timeout, expect_some=accepted and not args.payload
     )
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "status": response.status_code,
-                    "response": response.text,
-                    "outbound": [request["json"] for request in outbound],
-                },
-                ensure_ascii=False,
-            )
-        )
+        report = {
+            "status": status,
+            "response": response_text,
+            "outbound": [r.get("json") for r in outbound],
+        }
+        print(json.dumps(report, ensure_ascii=False))
         return 0 if accepted else 1
-    print(f"webhook answered {response.status_code} {response.text}")
+    print(f"webhook answered {response_text}")
     for request in outbound:
         payload = request.get("json") or {}
-        text = (payload.get("text") or {}).get("body")
-        print(f"bot → {payload.get('to')}: {text if text is not None else json.dumps(payload)}")
+        text = reply_text(payload) if isinstance(payload, dict) else None
+        print(f"bot → {recipient(request)}: {text if text is not None else json.dumps(payload)}")
     if accepted and not outbound and not args.payload:
         print("no reply reached the sandbox (a session in handoff stays silent)")
         return 1

@@ -40,9 +40,15 @@ def graph_error(message: str, code: int, error_type: str = "OAuthException") -> 
 
 
 def _invalid_message(body: Any) -> str | None:
-    """Why `body` is not a Cloud API message (None if it is one)."""
+    """Why `body` is not a Cloud API or Send API message (None if it is one)."""
     if not isinstance(body, dict):
         return "(#100) The request body must be a JSON object."
+    if "recipient" in body:  # Messenger / Instagram Send API
+        if not isinstance(body["recipient"], dict) or not body["recipient"]:
+            return "(#100) The parameter recipient is required."
+        if "message" not in body and "sender_action" not in body:
+            return "(#100) The parameter message is required."
+        return None
     if body.get("messaging_product") != "whatsapp":
         return "(#100) The parameter messaging_product is required."
     if not isinstance(body.get("to"), str) or not body["to"]:
@@ -53,6 +59,9 @@ def _invalid_message(body: Any) -> str | None:
 def _accepted(state: SandboxState, body: Any) -> JsonDict:
     """The Graph API's answer to an accepted message, with the next sandbox message id."""
     state.sent += 1
+    if isinstance(body, dict) and isinstance(body.get("recipient"), dict):
+        recipient = body["recipient"].get("id") or body["recipient"].get("comment_id", "")
+        return {"recipient_id": recipient, "message_id": f"m_sandbox.{state.sent}"}
     to = body.get("to", "") if isinstance(body, dict) else ""
     return {
         "messaging_product": "whatsapp",
@@ -61,13 +70,26 @@ def _accepted(state: SandboxState, body: Any) -> JsonDict:
     }
 
 
+def _generic_accepted(state: SandboxState) -> JsonDict:
+    """Any other provider's answer to an accepted call: an id, under the names they use."""
+    state.sent += 1
+    return {"id": f"sandbox.{state.sent}", "message_id": f"sandbox.{state.sent}"}
+
+
 class SandboxState:
     def __init__(self, access_token: str) -> None:
+        #: Accepted bearer tokens: the WhatsApp one, and others given with `--token`.
+        self.tokens = {access_token}
         self.access_token = access_token
         self.lock = asyncio.Lock()
         self.requests: list[JsonDict] = []
         self.script: deque[JsonDict] = deque()
         self.sent = 0
+
+
+def _authorized(state: SandboxState, request: Request) -> bool:
+    given = request.headers.get("authorization", "").encode()
+    return any(secrets.compare_digest(given, f"Bearer {t}".encode()) for t in state.tokens)
 
 
 def create_app(access_token: str) -> Starlette:
@@ -79,10 +101,7 @@ def create_app(access_token: str) -> Starlette:
             body: Any = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        authorized = secrets.compare_digest(
-            request.headers.get("authorization", "").encode(),
-            f"Bearer {state.access_token}".encode(),
-        )
+        authorized = _authorized(state, request)
         delay = 0.0
         async with state.lock:
             record: JsonDict = {
@@ -90,6 +109,7 @@ def create_app(access_token: str) -> Starlette:
                 "time": time.time(),
                 "path": request.url.path,
                 "method": request.method,
+                "provider": "graph",
                 "phone_number_id": request.path_params["phone_number_id"],
                 "json": body,
                 "authorized": authorized,
@@ -107,6 +127,40 @@ def create_app(access_token: str) -> Starlette:
                 status, answer = 400, graph_error(problem, 100)
             else:
                 status, answer = 200, _accepted(state, body)
+            record["status"] = status
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return JSONResponse(answer, status_code=status)
+
+    async def other_provider(request: Request) -> JSONResponse:
+        """Any other provider's API under `/<provider>/...`: recorded, answered from the
+        script or with an id (the channel's tests script the exact documented answers)."""
+        raw = await request.body()
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        delay = 0.0
+        async with state.lock:
+            record: JsonDict = {
+                "index": len(state.requests),
+                "time": time.time(),
+                "path": request.url.path,
+                "method": request.method,
+                "provider": request.path_params["provider"],
+                "query": dict(request.query_params),
+                "headers": {k: v for k, v in request.headers.items() if k != "authorization"},
+                "json": body,
+                "authorized": _authorized(state, request),
+            }
+            state.requests.append(record)
+            if state.script:
+                step = state.script.popleft()
+                status = int(step.get("status", 200))
+                delay = float(step.get("delay_seconds", 0))
+                answer = step.get("body", _generic_accepted(state) if status < 300 else {})
+            else:
+                status, answer = 200, _generic_accepted(state)
             record["status"] = status
         if delay > 0:
             await asyncio.sleep(delay)
@@ -142,6 +196,11 @@ def create_app(access_token: str) -> Starlette:
             Route("/_sandbox/requests", clear, methods=["DELETE"]),
             Route("/_sandbox/script", script, methods=["POST"]),
             Route("/_sandbox/health", health, methods=["GET"]),
+            Route(
+                "/{provider}/{rest:path}",
+                other_provider,
+                methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            ),
         ]
     )
 

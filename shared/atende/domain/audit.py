@@ -25,6 +25,11 @@ class AuditKind(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     AGENT_ACTION = "agent_action"
     REACTION = "reaction"
+    COMMENT = "comment"
+    CONTENT_PUBLISHED = "content_published"
+    CALENDAR_SYNC = "calendar_sync"
+    #: A calendar change and the notice it sent (or why none went out).
+    APPOINTMENT = "appointment"
 
 
 class AuditEntry(BaseModel):

@@ -68,6 +68,9 @@ class MessageReceived(_Event):
     reply_to: str | None = None
     #: The provider's own name for the kind, kept when it is one we do not know.
     provider_kind: str | None = None
+    #: What the provider needs to answer this very message (a Discord interaction's
+    #: application id and token, valid 15 minutes); replies created for it carry it.
+    reply_context: dict[str, str] = Field(default_factory=dict)
 
 
 class ReactionReceived(_Event):
@@ -109,6 +112,65 @@ class MessageFailed(_StatusEvent):
     errors: tuple[ProviderError, ...] = ()
 
 
+class CommentReceived(_Event):
+    """A public comment (Instagram, LinkedIn, YouTube…): recorded for the CRM, and answered
+    only by an agent or a channel's own rule, never by the bot in public."""
+
+    type: Literal["comment_received"] = "comment_received"
+    comment_id: str
+    #: The post, media or video commented on.
+    target_id: str | None = None
+    #: The comment this one answers, in a thread.
+    parent_id: str | None = None
+    text: str | None = None
+    #: A comment on a live broadcast.
+    live: bool = False
+
+
+class VideoPublished(_Event):
+    """A video was published or updated on a channel we follow (YouTube WebSub)."""
+
+    type: Literal["video_published"] = "video_published"
+    video_id: str
+    title: str | None = None
+    updated: bool = False
+
+
+class _CalendarEvent(_Event):
+    calendar_id: str
+    #: The provider's id of the appointment (stable across its changes; `event_id` also
+    #: carries its version, so each change is processed once).
+    calendar_event_id: str
+    summary: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    location: str | None = None
+    #: "<channel>:<contact id>" of the person the appointment is for, when the event names
+    #: one (Google: private extended property `atende_contact`; iCalendar: X-ATENDE-CONTACT).
+    contact_ref: str | None = None
+
+
+class CalendarEventCreated(_CalendarEvent):
+    type: Literal["calendar_event_created"] = "calendar_event_created"
+
+
+class CalendarEventUpdated(_CalendarEvent):
+    type: Literal["calendar_event_updated"] = "calendar_event_updated"
+
+
+class CalendarEventCancelled(_CalendarEvent):
+    type: Literal["calendar_event_cancelled"] = "calendar_event_cancelled"
+
+
+class CalendarSyncRequested(_Event):
+    """A calendar says something changed (Google push): fetch the changes, then process them."""
+
+    type: Literal["calendar_sync_requested"] = "calendar_sync_requested"
+    calendar_id: str
+    #: The watch channel that notified us.
+    watch_id: str | None = None
+
+
 class UnsupportedEvent(_Event):
     """Something correctly signed that we cannot interpret: kept, acknowledged, audited."""
 
@@ -117,6 +179,7 @@ class UnsupportedEvent(_Event):
 
 
 StatusEvent = MessageSent | MessageDelivered | MessageRead | MessageFailed
+CalendarEvent = CalendarEventCreated | CalendarEventUpdated | CalendarEventCancelled
 
 InboundEvent = Annotated[
     MessageReceived
@@ -125,6 +188,12 @@ InboundEvent = Annotated[
     | MessageDelivered
     | MessageRead
     | MessageFailed
+    | CommentReceived
+    | VideoPublished
+    | CalendarEventCreated
+    | CalendarEventUpdated
+    | CalendarEventCancelled
+    | CalendarSyncRequested
     | UnsupportedEvent,
     Field(discriminator="type"),
 ]

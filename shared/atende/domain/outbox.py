@@ -64,6 +64,9 @@ class OutboxRecord(BaseModel):
     reply_index: int
     order_key: str
     origin: ReplyOrigin = ReplyOrigin.BOT
+    #: What the provider needs to deliver this reply (a Discord interaction token); a
+    #: credential of the conversation, never logged.
+    reply_context: dict[str, str] = {}
     status: OutboxStatus = OutboxStatus.PENDING
     #: Provider HTTP attempts made so far.
     attempts: int = 0

@@ -122,6 +122,9 @@ class Session(BaseModel):
     handoff: HandoffInfo | None = None
     #: Counts answered batches and agent actions: an inactivity timer is for one value.
     activity_seq: int = 0
+    #: The provider's reply context of the contact's latest message (a Discord interaction
+    #: token): what a reply needs, on channels that answer a message rather than a contact.
+    reply_context: dict[str, str] = {}
     created_at: datetime
     updated_at: datetime
     last_inbound_at: datetime | None = None
@@ -169,10 +172,13 @@ class Session(BaseModel):
             choice_id=message.choice_id,
         )
         inbox = tuple(p for p in self.inbox if p.event.message_id != message.message_id)
+        context = message.reply_context or self.reply_context
         # Appended: the inbox is answered in (time, id) order, so the history is the
         # conversation as it happened, our replies (on our clock) included.
         history = (*self.messages, stored)[-MAX_STORED_MESSAGES:]
-        return self.model_copy(update={"inbox": inbox, "messages": history})
+        return self.model_copy(
+            update={"inbox": inbox, "messages": history, "reply_context": context}
+        )
 
     def said(
         self, message_id: str, text: str | None, kind: str, author: Author, at: datetime

@@ -152,3 +152,30 @@ async def serve_worker(request: Request, function_name: str) -> Response:
             return _json(500, outcome="unexpected_error")
         logger.debug("task done", extra={"json_fields": {"outcome": outcome}})
         return _json(200, outcome=outcome)
+
+
+async def serve_job(request: Request, function_name: str) -> Response:
+    """A scheduled job (Cloud Scheduler → HTTP, authenticated like a worker): 200 with its
+    report, 503 when it should be retried."""
+    app = container()
+    configure_logging(app.settings.log_level)
+    correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
+    with bind(correlation_id=correlation_id):
+        try:
+            app.task_authenticator(function_name).authenticate(request.headers)
+        except ConfigurationError:
+            logger.error("job authentication is not configured; refusing every call")
+            return _json(500, outcome="misconfigured")
+        except UnauthorizedCallerError as error:
+            logger.warning("caller refused", extra={"json_fields": {"outcome": error.code}})
+            return _json(401, outcome=error.code)
+        try:
+            report = await asyncio.to_thread(app.job(function_name))
+        except TransientError as error:
+            logger.warning("job failed; retry", extra={"json_fields": {"outcome": error.code}})
+            return _json(503, outcome=error.code)
+        except PermanentError as error:
+            logger.error("job failed", extra={"json_fields": {"outcome": error.code}})
+            return _json(500, outcome=error.code)
+        logger.info("job done", extra={"json_fields": {"job": function_name, **report}})
+        return _json(200, outcome="done", **report)

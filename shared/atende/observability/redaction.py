@@ -29,7 +29,7 @@ DROPPED_KEYS: Final = frozenset(
         "phone_number", "display_phone_number", "formatted_name", "first_name", "last_name",
         "address", "latitude", "longitude", "filename", "cpf", "cnpj",
         # Credentials.
-        "authorization", "access_token", "token", "secret", "password",
+        "authorization", "access_token", "token", "secret", "password", "reply_context",
     }
 )  # fmt: skip
 

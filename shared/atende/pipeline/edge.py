@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from atende.channels.base import WebhookConnector
+from atende.channels.base import WebhookConnector, WebhookResponse
 from atende.domain import keys
 from atende.domain.events import InboundEvent, UnsupportedEvent
 from atende.errors import (
@@ -38,11 +38,8 @@ class EdgeRequest:
     body: bytes = b""
 
 
-@dataclass(frozen=True)
-class EdgeResponse:
-    status: int
-    body: str = ""
-    media_type: str = "text/plain"
+#: The edge's answers are the channels' webhook responses.
+EdgeResponse = WebhookResponse
 
 
 class WebhookEdge:
@@ -64,7 +61,7 @@ class WebhookEdge:
 
     def _handshake(self, request: EdgeRequest) -> EdgeResponse:
         try:
-            return EdgeResponse(200, self._connector.handshake(request.query))
+            answer = self._connector.handshake(request.query)
         except ConfigurationError:
             logger.error("webhook verification token is not configured; refusing handshake")
             return EdgeResponse(403, "forbidden")
@@ -73,6 +70,7 @@ class WebhookEdge:
                 "handshake refused", extra={"json_fields": {"outcome": "rejected_handshake"}}
             )
             return EdgeResponse(403, "forbidden")
+        return answer if isinstance(answer, WebhookResponse) else EdgeResponse(200, answer)
 
     async def _deliver(self, request: EdgeRequest, correlation_id: str) -> EdgeResponse:
         if len(request.body) > self._max_body_bytes:
@@ -88,7 +86,7 @@ class WebhookEdge:
         except SignatureError as error:
             return _rejected(401, error.code)
         try:
-            events = self._connector.parse(request.body)
+            events = self._connector.parse(request.body, request.headers)
         except MalformedPayloadError as error:
             return _rejected(400, error.code)
         received_at = self._clock.now()
@@ -109,7 +107,7 @@ class WebhookEdge:
                 "json_fields": {"outcome": "enqueued", "events": len(events), "tasks": len(tasks)}
             },
         )
-        return EdgeResponse(200, "EVENT_RECEIVED")
+        return self._connector.acknowledge(request.body, events)
 
     def _task(
         self, event: InboundEvent, received_at: datetime, correlation_id: str

@@ -101,6 +101,7 @@ def apply_turn(turn: Turn, source_event_id: str, ctx: DecisionContext) -> Applie
             reply_index=index,
             order_key=order_key(session.reply_seq),
             origin=reply.origin,
+            reply_context=session.reply_context,
             created_at=ctx.now,
             updated_at=ctx.now,
             expire_at=ctx.now + ctx.outbox_ttl,
@@ -140,9 +141,13 @@ def decision_for(
     applied: AppliedTurn,
     ctx: DecisionContext,
     dedupe: tuple[tuple[str, DedupeRecord], ...] = (),
+    *,
+    activity: bool = True,
 ) -> InboundDecision:
-    """Everything one transaction saves after a session changed, its handoff record too."""
-    session = applied.session.model_copy(update={"activity_seq": before.activity_seq + 1})
+    """Everything one transaction saves after a session changed, its handoff record too.
+    `activity`: the change restarts the inactivity timer (not for an appointment notice)."""
+    seq = before.activity_seq + 1 if activity else before.activity_seq
+    session = applied.session.model_copy(update={"activity_seq": seq})
     return InboundDecision(
         session=session.next_version(ctx.now),
         outbox=applied.outbox,

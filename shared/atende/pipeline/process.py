@@ -22,23 +22,33 @@ from datetime import timedelta
 from pydantic import ValidationError
 
 from atende.ai.contract import ConversationAI
+from atende.conversation.appointments import appointment_notice
 from atende.conversation.idle import close_if_idle
 from atende.conversation.step import ConversationStep
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import (
+    CalendarEvent,
+    CalendarEventCancelled,
+    CalendarEventCreated,
+    CalendarEventUpdated,
+    CalendarSyncRequested,
+    CommentReceived,
     MessageDelivered,
     MessageFailed,
     MessageRead,
     MessageReceived,
     MessageSent,
     ReactionReceived,
+    UnsupportedEvent,
+    VideoPublished,
 )
 from atende.domain.session import Session
 from atende.errors import MalformedPayloadError
 from atende.observability.context import bind
 from atende.pipeline.ai_plan import RecordingSuggester, ReplaySuggester
+from atende.pipeline.calendar_sync import sync_calendar
 from atende.pipeline.follow_ups import FollowUps
 from atende.pipeline.inbound_decision import (
     DEFAULT_TEXT_LIMIT,
@@ -58,6 +68,7 @@ from atende.pipeline.tasks import (
     InboundTask,
 )
 from atende.ports import (
+    CalendarSync,
     Checkpoints,
     Clock,
     InboundDecision,
@@ -69,6 +80,14 @@ from atende.ports import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: How events that change no session are named in the audit trail.
+_RECORDED_KINDS: dict[type, AuditKind] = {
+    UnsupportedEvent: AuditKind.UNSUPPORTED_EVENT,
+    ReactionReceived: AuditKind.REACTION,
+    CommentReceived: AuditKind.COMMENT,
+    VideoPublished: AuditKind.CONTENT_PUBLISHED,
+}
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,8 @@ class ConversationDeps:
     sessions: SessionReader
     text_limit: Callable[[str], int] = lambda _channel: DEFAULT_TEXT_LIMIT
     ai: AiStep | None = None
+    #: A calendar channel's sync (for change notices that carry no changes themselves).
+    calendars: Callable[[str], CalendarSync] | None = None
 
 
 class InboundProcessor:
@@ -141,6 +162,12 @@ class InboundProcessor:
         ):
             if isinstance(event, MessageReceived) and session is not None:
                 return self._logged(self._admit(task, event, session, correlation_id), event.type)
+            if isinstance(event, CalendarSyncRequested):
+                return self._logged(self._calendar_sync(task, event, correlation_id), event.type)
+            if isinstance(
+                event, CalendarEventCreated | CalendarEventUpdated | CalendarEventCancelled
+            ):
+                return self._logged(self._appointment(task, event, correlation_id), event.type)
             return self._logged(self._other(task, event_ref, correlation_id), event.type)
 
     @staticmethod
@@ -275,14 +302,8 @@ class InboundProcessor:
                 lambda record: decide_status(record, event, now, task.tenant_id, correlation_id),
             )
             return "status_applied" if applied else "duplicate"
-        if event.type == "unsupported":
-            kind = AuditKind.UNSUPPORTED_EVENT
-        elif isinstance(event, ReactionReceived):
-            kind = AuditKind.REACTION
-        else:
-            kind = AuditKind.DELIVERY_STATUS
         audit = AuditEntry(
-            kind=kind,
+            kind=_RECORDED_KINDS.get(type(event), AuditKind.DELIVERY_STATUS),
             at=now,
             channel=event.channel,
             tenant_id=task.tenant_id,
@@ -292,6 +313,77 @@ class InboundProcessor:
         )
         recorded = self._store.record_event(key, dedupe, (audit,))
         return f"recorded_{event.type}" if recorded else "duplicate"
+
+    def _calendar_sync(
+        self, task: InboundTask, event: CalendarSyncRequested, correlation_id: str
+    ) -> str:
+        """Fetch the changes the notice announces; each becomes its own task. Not deduped:
+        a repeated notice finds nothing new after the sync cursor."""
+        calendars = self._conversation.calendars
+        if calendars is None:
+            raise MalformedPayloadError("no calendar sync is configured")
+        changed = sync_calendar(
+            calendars(event.channel),
+            self._queue,
+            tenant_id=task.tenant_id,
+            calendar_id=event.calendar_id,
+            received_at=self._clock.now(),
+            correlation_id=correlation_id,
+        )
+        logger.info("calendar synced", extra={"json_fields": {"changes": changed}})
+        return "calendar_synced"
+
+    def _appointment(self, task: InboundTask, event: CalendarEvent, correlation_id: str) -> str:
+        """The notice of a calendar change, on the channel where the contact talks to us."""
+        now = self._clock.now()
+        key = keys.dedupe_key(event.channel, task.tenant_id, event.event_id)
+        dedupe = DedupeRecord(
+            channel=event.channel,
+            tenant_id=task.tenant_id,
+            event_type=event.type,
+            created_at=now,
+            expire_at=now + self._policy.dedupe_ttl,
+        )
+        channel, _, contact = (event.contact_ref or "").partition(":")
+        if not channel or not contact:
+            return self._appointment_unsent(task, event, key, dedupe, "no_contact", correlation_id)
+        session_id = keys.session_id(task.tenant_id, channel, contact)
+        ctx = self._context(task.tenant_id, session_id, correlation_id, channel)
+
+        def decide(session: Session) -> InboundDecision:
+            turn = appointment_notice(session, event, ctx.turn_context())
+            applied = apply_turn(turn, f"{event.channel}:{event.event_id}", ctx)
+            return decision_for(session, applied, ctx, activity=False)
+
+        outcome, session = self._store.act(key, dedupe, session_id, decide)
+        if outcome == "no_session" or session is None:
+            # We only write to someone on a channel where they already talk to us.
+            return self._appointment_unsent(
+                task, event, key, dedupe, "no_conversation", correlation_id
+            )
+        self._follow_ups.sends(session, correlation_id)
+        return "appointment_notified" if outcome == "applied" else "duplicate"
+
+    def _appointment_unsent(
+        self,
+        task: InboundTask,
+        event: CalendarEvent,
+        key: str,
+        dedupe: DedupeRecord,
+        reason: str,
+        correlation_id: str,
+    ) -> str:
+        audit = AuditEntry(
+            kind=AuditKind.APPOINTMENT,
+            at=dedupe.created_at,
+            channel=event.channel,
+            tenant_id=task.tenant_id,
+            event_id=keys.event_ref(event.channel, event.event_id),
+            correlation_id=correlation_id,
+            detail={"event_type": event.type, "notice": False, "reason": reason},
+        )
+        recorded = self._store.record_event(key, dedupe, (audit,))
+        return f"appointment_{reason}" if recorded else "duplicate"
 
 
 def _log_ai_fallbacks(plan: InboundDecision) -> None:

@@ -69,6 +69,11 @@ class Messages(_Config):
     error_apology: Reply = (
         "Desculpe, algo deu errado do nosso lado. Pode repetir sua última mensagem?"
     )
+    #: Appointment notices; `{summary}`, `{date}`, `{time}` and `{location}` are filled in
+    #: (in the business hours' time zone). Empty: no notice for that change.
+    appointment_created: str = "Seu agendamento ({summary}) está confirmado para {date} às {time}."
+    appointment_updated: str = "Seu agendamento ({summary}) mudou: agora é {date} às {time}."
+    appointment_cancelled: str = "Seu agendamento ({summary}) de {date} às {time} foi cancelado."
     #: Sent when an idle conversation is closed; empty to close silently.
     idle_close: str = (
         "Como não tivemos resposta, vou encerrar este atendimento. Se precisar, é só escrever!"

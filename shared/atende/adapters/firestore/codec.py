@@ -16,6 +16,7 @@ OUTBOX = "outbox"
 AUDIT = "audit"
 HANDOFFS = "handoffs"
 TENANTS = "tenants"
+CHANNEL_STATE = "channel_state"
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

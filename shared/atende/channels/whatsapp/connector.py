@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from atende.channels.base import ACCEPTED, WebhookResponse
 from atende.channels.whatsapp.parse import parse_delivery
 from atende.channels.whatsapp.settings import APP_SECRET, VERIFY_TOKEN
 from atende.channels.whatsapp.verify import SIGNATURE_HEADER, verify_handshake, verify_signature
@@ -27,8 +28,11 @@ class WhatsAppConnector:
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         verify_signature(body, headers.get(SIGNATURE_HEADER), self._secrets.get(APP_SECRET))
 
-    def parse(self, body: bytes) -> list[InboundEvent]:
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> list[InboundEvent]:
         return parse_delivery(body)
+
+    def acknowledge(self, body: bytes, events: list[InboundEvent]) -> WebhookResponse:
+        return ACCEPTED
 
     def tenant_for(self, event: InboundEvent) -> str | None:
         return self._tenants.get(event.account_id)

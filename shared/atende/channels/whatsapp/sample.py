@@ -9,6 +9,12 @@ import time
 import uuid
 from typing import Any
 
+from atende.channels.base import SimulatedDelivery
+from atende.channels.whatsapp.settings import APP_SECRET
+from atende.channels.whatsapp.verify import SIGNATURE_HEADER
+from atende.errors import ConfigurationError
+from atende.ports import SecretSource
+
 DEV_PHONE_NUMBER_ID = "106540352242922"
 DEV_DISPLAY_NUMBER = "15550783881"
 
@@ -84,3 +90,17 @@ def status_delivery(
 
 def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def signed_headers(body: bytes, secrets: SecretSource) -> dict[str, str]:
+    """The headers Meta sends with `body`, signed with the app secret."""
+    secret = secrets.get(APP_SECRET)
+    if not secret:
+        raise ConfigurationError(f"{APP_SECRET} is not set")
+    return {"content-type": "application/json", SIGNATURE_HEADER: signature_for(body, secret)}
+
+
+def simulated_delivery(text: str, contact: str, secrets: SecretSource) -> SimulatedDelivery:
+    """What `atende simulate whatsapp` posts: one text message from `contact`."""
+    body = encode(delivery([text_message(contact, text)]))
+    return SimulatedDelivery(body=body, headers=signed_headers(body, secrets))
