@@ -154,3 +154,39 @@ def test_runs_as_a_module_on_loopback(tmp_path: Path) -> None:
         assert SandboxClient(url).health()
         assert _send(url).status_code == 200
         assert _send(url, token="nope").status_code == 401
+
+
+def test_a_send_api_message_gets_a_recipient_and_a_message_id(
+    base_url: str, sandbox: SandboxClient
+) -> None:
+    body = {
+        "recipient": {"id": "24521234"},
+        "messaging_type": "RESPONSE",
+        "message": {"text": "Oi"},
+    }
+    with requests.Session() as session:
+        answer = session.post(
+            f"{base_url}/graph/v23.0/1000001/messages",
+            json=body,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=10,
+        )
+    assert answer.status_code == 200
+    assert answer.json()["recipient_id"] == "24521234"
+    assert answer.json()["message_id"].startswith("m_sandbox.")
+
+
+def test_any_other_provider_is_recorded_and_answered_with_an_id_or_the_script(
+    base_url: str, sandbox: SandboxClient
+) -> None:
+    url = f"{base_url}/discord/api/v10/webhooks/123/tok"
+    with requests.Session() as session:
+        first = session.post(url, json={"content": "Oi"}, timeout=10)
+        sandbox.script([{"status": 404, "body": {"code": 10015, "message": "Unknown Webhook"}}])
+        second = session.post(url, json={"content": "Oi de novo"}, timeout=10)
+    assert first.status_code == 200 and first.json()["id"].startswith("sandbox.")
+    assert second.status_code == 404 and second.json()["code"] == 10015
+    recorded = sandbox.requests()
+    assert [r["provider"] for r in recorded] == ["discord", "discord"]
+    assert recorded[0]["path"] == "/discord/api/v10/webhooks/123/tok"
+    assert recorded[0]["json"] == {"content": "Oi"} and recorded[1]["status"] == 404

@@ -10,7 +10,16 @@ from atende.ai.contract import AiReply, AiUnavailableError
 from atende.conversation.engine import ConversationEngine
 from atende.domain import keys
 from atende.domain.audit import AuditKind
-from atende.domain.events import MessageKind, MessageReceived, ReactionReceived
+from atende.domain.events import (
+    CalendarEventCancelled,
+    CalendarEventCreated,
+    CalendarSyncRequested,
+    CommentReceived,
+    MessageKind,
+    MessageReceived,
+    ReactionReceived,
+    VideoPublished,
+)
 from atende.fsm.states import State
 from atende.pipeline.inbound_decision import HoldNotElapsedError
 from atende.pipeline.process import (
@@ -20,6 +29,7 @@ from atende.pipeline.process import (
     ProcessingPolicy,
 )
 from atende.pipeline.tasks import AnswerTask, IdleTask, InboundTask
+from atende.ports import CalendarChanges
 from atende.tenants.config import AiConfig, TenantConfig
 
 T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -75,6 +85,19 @@ class MemoryStore:
             self.handoffs[session_id] = decision.handoff
         return decision.session
 
+    def act(self, key, dedupe, session_id, decide):
+        current = self.sessions.get(session_id)
+        if current is None:
+            return "no_session", None
+        if self._duplicate(key):
+            return "duplicate", current
+        decision = decide(current)
+        self.dedupe[key] = dedupe
+        self.sessions[session_id] = decision.session
+        self.outbox.update({record.id: record for record in decision.outbox})
+        self.audit.extend(decision.audit)
+        return "applied", decision.session
+
     def record_event(self, key, dedupe, audit):
         if self._duplicate(key):
             return False
@@ -125,11 +148,27 @@ class ScriptedAi:
         return answer
 
 
-def build(tenant=None, ai_answers=None):
+class FakeCalendarSync:
+    """Hands out scripted changes; records when the cursor moved, against what was queued."""
+
+    def __init__(self, queue, events):
+        self.queue = queue
+        self.events = events
+        self.advanced = []
+
+    def changes(self, tenant_id, calendar_id):
+        return CalendarChanges(events=tuple(self.events), cursor={"token": "next"})
+
+    def advance(self, calendar_id, cursor):
+        self.advanced.append((calendar_id, cursor, len(self.queue.tasks)))
+
+
+def build(tenant=None, ai_answers=None, calendar_events=()):
     clock = Clock()
     store = MemoryStore(clock)
     queue = Queue()
     ai = ScriptedAi(store, *ai_answers) if ai_answers is not None else None
+    calendar = FakeCalendarSync(queue, list(calendar_events))
     processor = InboundProcessor(
         store,
         queue,
@@ -141,8 +180,14 @@ def build(tenant=None, ai_answers=None):
             outbox_ttl=timedelta(days=30),
             answer_hold=timedelta(seconds=1),
         ),
-        ConversationDeps(Tenants(tenant), store, ai=AiStep(ai, history_chars=4000) if ai else None),
+        ConversationDeps(
+            Tenants(tenant),
+            store,
+            ai=AiStep(ai, history_chars=4000) if ai else None,
+            calendars=lambda channel: calendar,
+        ),
     )
+    processor.calendar = calendar
     return processor, store, queue, clock, ai
 
 
@@ -269,3 +314,95 @@ def test_an_ai_failure_is_logged_once_for_the_metric_and_the_deterministic_reply
     assert decisions == [{"outcome": "fallback", "reason": "timeout"}]
     bodies = [r.message.body for r in sorted(store.outbox.values(), key=lambda r: r.order_key)]
     assert bodies[-1] == TenantConfig().messages.default_answer
+
+
+def inbound(event):
+    return InboundTask(tenant_id="demo", event=event).model_dump_json().encode()
+
+
+def appointment(kind=CalendarEventCreated, contact_ref=f"whatsapp:{CONTACT}", version="1"):
+    return kind(
+        channel="google_calendar",
+        event_id=f"evt-1:{version}",
+        account_id="agenda@loja.example",
+        occurred_at=T0,
+        calendar_id="agenda@loja.example",
+        calendar_event_id="evt-1",
+        summary="Corte de cabelo",
+        starts_at=datetime(2026, 11, 26, 17, 30, tzinfo=UTC),
+        contact_ref=contact_ref,
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "kind"),
+    [
+        (
+            CommentReceived(
+                channel="instagram", event_id="c1", account_id="ig1", contact_id="u1",
+                occurred_at=T0, comment_id="c1", target_id="m1", text="Quanto custa?",
+            ),
+            AuditKind.COMMENT,
+        ),
+        (
+            VideoPublished(
+                channel="youtube", event_id="v1:1", account_id="UC1", occurred_at=T0,
+                video_id="v1", title="Lançamento",
+            ),
+            AuditKind.CONTENT_PUBLISHED,
+        ),
+    ],
+)  # fmt: skip
+def test_comments_and_videos_are_recorded_once_and_never_answered(event, kind):
+    processor, store, queue, _clock, _ai = build()
+    assert processor.handle(inbound(event), "corr").startswith("recorded_")
+    assert processor.handle(inbound(event), "corr") == "duplicate"
+    assert [entry.kind for entry in store.audit] == [kind]
+    assert queue.tasks == [] and store.outbox == {}
+
+
+def test_an_appointment_sends_its_notice_where_the_contact_talks_to_us_once():
+    processor, store, queue, clock, _ai = build()
+    say(processor, clock, text("wamid.1", "Oi"))
+    seq = store.sessions[SESSION].activity_seq
+    assert processor.handle(inbound(appointment()), "corr") == "appointment_notified"
+    assert processor.handle(inbound(appointment()), "corr") == "duplicate"
+    notices = [r for r in store.outbox.values() if r.inbound_event_id.startswith("google")]
+    assert [r.message.body for r in notices] == [
+        "Seu agendamento (Corte de cabelo) está confirmado para 26/11/2026 às 14:30."
+    ]
+    assert notices[0].channel == "whatsapp" and notices[0].recipient == CONTACT
+    assert store.sessions[SESSION].activity_seq == seq  # an appointment is not activity
+    assert any(t.task_id == keys.outbound_task_id(notices[0].id) for t in queue.tasks)
+    cancelled = appointment(CalendarEventCancelled, version="2")
+    assert processor.handle(inbound(cancelled), "corr") == "appointment_notified"
+    details = [e.detail for e in store.audit if e.kind == AuditKind.APPOINTMENT]
+    assert [d["change"] for d in details] == ["created", "cancelled"]
+
+
+@pytest.mark.parametrize(
+    ("contact_ref", "outcome"),
+    [(None, "appointment_no_contact"), ("whatsapp:5511900000000", "appointment_no_conversation")],
+)
+def test_an_appointment_for_nobody_we_talk_to_is_recorded_not_sent(contact_ref, outcome):
+    processor, store, queue, _clock, _ai = build()
+    assert processor.handle(inbound(appointment(contact_ref=contact_ref)), "corr") == outcome
+    assert store.outbox == {} and queue.tasks == []
+    [entry] = store.audit
+    assert entry.kind == AuditKind.APPOINTMENT and entry.detail["notice"] is False
+
+
+def test_a_calendar_change_notice_enqueues_each_change_then_moves_the_cursor():
+    changes = [appointment(version="1"), appointment(CalendarEventCancelled, version="2")]
+    processor, _store, queue, _clock, _ai = build(calendar_events=changes)
+    notice = CalendarSyncRequested(
+        channel="google_calendar", event_id="chan-1:7", account_id="agenda@loja.example",
+        occurred_at=T0, calendar_id="agenda@loja.example", watch_id="chan-1",
+    )  # fmt: skip
+    assert processor.handle(inbound(notice), "corr") == "calendar_synced"
+    assert [t.task_id for t in queue.tasks] == [
+        keys.inbound_task_id("google_calendar", "evt-1:1"),
+        keys.inbound_task_id("google_calendar", "evt-1:2"),
+    ]
+    # The cursor moved only once both changes were queued.
+    assert processor.calendar.advanced == [("agenda@loja.example", {"token": "next"}, 2)]
