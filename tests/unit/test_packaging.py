@@ -1,5 +1,6 @@
 """`atende package`: one self-contained source folder per function."""
 
+from atende.devstack.functions_app import discover
 from atende.packaging import REPO_ROOT, build_all, runtime_requirements
 
 
@@ -8,7 +9,8 @@ def test_every_function_gets_a_bundle_with_its_entry_point_the_package_and_pinne
 ):
     bundles = build_all(out_dir=tmp_path)
     names = sorted(bundle.name for bundle in bundles)
-    assert names == ["agent_reply", "process_inbound", "send_outbound", "whatsapp_webhook"]
+    assert names == discover(REPO_ROOT / "functions")
+    assert {"agent_reply", "process_inbound", "send_outbound", "whatsapp_webhook"} <= set(names)
     for bundle in bundles:
         main = (bundle / "main.py").read_text()
         assert main == (REPO_ROOT / "functions" / bundle.name / "main.py").read_text()

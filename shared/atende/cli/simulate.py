@@ -11,32 +11,22 @@ import argparse
 import importlib
 import json
 import os
-import pkgutil
 import time
 from pathlib import Path
 from typing import Any
 
 import requests
 
-import atende.channels
 from atende.adapters.env_secrets import EnvSecretSource
 from atende.channels.base import SimulatedDelivery
 from atende.cli.stack_env import load_stack_env
 from atende.devstack.sandbox import SandboxClient
 from atende.errors import ConfigurationError
+from atende.observability.redaction import redact
 
 DEFAULT_SANDBOX = "http://127.0.0.1:8089"
 #: The sandbox is quiet this long before we call the replies complete.
 QUIET_SECONDS = 2.0
-
-
-def simulated_channels() -> list[str]:
-    """Channels with a `sample` module, sorted."""
-    found = []
-    for module in pkgutil.iter_modules(atende.channels.__path__):
-        if module.ispkg and importlib.util.find_spec(f"atende.channels.{module.name}.sample"):
-            found.append(module.name)
-    return sorted(found)
 
 
 def wait_for_outbound(
@@ -98,7 +88,8 @@ def recipient(request: dict[str, Any]) -> str:
         target = payload.get("recipient")
         if isinstance(target, dict) and target:
             return str(next(iter(target.values())))
-    return str(request.get("path", ""))
+    # A path can hold a credential (a Discord interaction token): masked like in the logs.
+    return redact(str(request.get("path", "")))
 
 
 def _simulate(args: argparse.Namespace) -> int:

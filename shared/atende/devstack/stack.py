@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from atende.channels.registry import dev_env as channel_dev_env
 from atende.config import Settings
 from atende.devstack.ai_sandbox import AiSandboxClient
 from atende.devstack.firestore_emulator import FirestoreEmulator
@@ -144,7 +145,12 @@ class Stack:
     @staticmethod
     def _base_env() -> dict[str, str]:
         """The caller's environment, less anything that would configure Atende."""
-        strip = {"FIRESTORE_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT", *_SECRET_NAMES}
+        strip = {
+            "FIRESTORE_EMULATOR_HOST",
+            "GOOGLE_CLOUD_PROJECT",
+            *_SECRET_NAMES,
+            *channel_dev_env("http://unused"),
+        }
         env = {
             key: value
             for key, value in os.environ.items()
@@ -175,6 +181,8 @@ class Stack:
             ACCESS_TOKEN: c.whatsapp_access_token,
             TASK_SECRET: c.task_secret,
             AGENT_TOKEN: c.agent_token,
+            # Every other channel's dev settings and secrets, pointing it at the sandbox.
+            **channel_dev_env(self.sandbox_url),
             **(
                 {"ATENDE_AI_BASE_URL": f"{self.ai_sandbox_url}/v1", AI_KEY: c.ai_api_key}
                 if self.ai_sandbox_url

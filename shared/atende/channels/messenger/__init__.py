@@ -1,0 +1,1 @@
+"""Facebook Messenger (Messenger Platform): webhook, parsing, Send API, errors."""
