@@ -85,3 +85,44 @@ def test_a_forged_delivery_is_refused_on_every_channel(whatsapp):
     time.sleep(2)
     assert whatsapp.stack.sandbox.requests() == []
     assert list(whatsapp.db.collection("sessions").stream()) == []
+
+
+def audit_kinds(whatsapp):
+    return sorted(entry["kind"] for entry in whatsapp.audit())
+
+
+@pytest.mark.parametrize(
+    ("channel", "kind"),
+    [("youtube", "content_published"), ("linkedin", "comment"), ("tiktok", "comment")],
+)
+def test_a_notification_is_recorded_once_and_nobody_is_answered(whatsapp, channel, kind):
+    delivery_answer = post(whatsapp.stack, channel, "Lançamento da coleção", "ignored")
+    assert delivery_answer.status_code == 200
+    whatsapp.wait_until(lambda: kind in audit_kinds(whatsapp), timeout=30, what="the audit")
+    time.sleep(1.5)
+    assert audit_kinds(whatsapp) == [kind]
+    assert whatsapp.stack.sandbox.requests() == []  # no reply to anyone
+
+
+def test_youtube_confirms_only_our_topics_and_the_renewal_job_subscribes_at_the_hub(whatsapp):
+    from atende.channels.youtube.sample import DEV_CHANNEL_ID
+
+    url = whatsapp.stack.function_url("youtube_webhook")
+    topic = f"https://www.youtube.com/xml/feeds/videos.xml?channel_id={DEV_CHANNEL_ID}"
+    ours = {"hub.mode": "subscribe", "hub.topic": topic, "hub.challenge": "c-123"}
+    confirmed = requests.get(url, params=ours, timeout=10)
+    assert confirmed.status_code == 200 and confirmed.text == "c-123"
+    assert confirmed.headers["x-content-type-options"] == "nosniff"
+    foreign = {**ours, "hub.topic": topic.replace(DEV_CHANNEL_ID, "UCsomeoneelse")}
+    assert requests.get(url, params=foreign, timeout=10).status_code == 403
+
+    job = requests.post(
+        whatsapp.stack.function_url("youtube_renew"),
+        headers={"x-atende-task-token": whatsapp.stack.config.task_secret},
+        timeout=30,
+    )
+    assert job.status_code == 200 and job.json()["renewed"] == 1
+    [subscribe] = whatsapp.stack.sandbox.requests()
+    assert subscribe["path"] == "/youtube/subscribe" and subscribe["method"] == "POST"
+    unauthenticated = requests.post(whatsapp.stack.function_url("youtube_renew"), timeout=30)
+    assert unauthenticated.status_code == 401

@@ -18,6 +18,8 @@ class WebhookResponse:
     status: int
     body: str = ""
     media_type: str = "text/plain"
+    #: Extra headers (WebSub asks for `X-Content-Type-Options: nosniff` on the echo).
+    headers: Mapping[str, str] | None = None
 
 
 #: The answer most providers expect once a delivery is safely enqueued.

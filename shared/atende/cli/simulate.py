@@ -92,6 +92,11 @@ def recipient(request: dict[str, Any]) -> str:
     return redact(str(request.get("path", "")))
 
 
+def _sends(channel: str) -> bool:
+    wiring = importlib.import_module(f"atende.channels.{channel}.wiring")
+    return hasattr(wiring, "provider_api")
+
+
 def _simulate(args: argparse.Namespace) -> int:
     sample = importlib.import_module(f"atende.channels.{args.channel}.sample")
     sandbox = SandboxClient(os.environ.get("ATENDE_SANDBOX_URL", DEFAULT_SANDBOX).rstrip("/"))
@@ -112,8 +117,11 @@ def _simulate(args: argparse.Namespace) -> int:
         )
         status, accepted = response.status_code, response.status_code < 300
         response_text = f"{response.status_code} {response.text}"
+    # A channel with no provider API (YouTube, TikTok, the calendars' own channel) answers
+    # nothing itself; a calendar notice goes out on the contact's messaging channel.
+    answers = hasattr(sample, "simulate") or _sends(args.channel)
     outbound = wait_for_outbound(
-        sandbox, seen, args.timeout, expect_some=accepted and not args.payload
+        sandbox, seen, args.timeout, expect_some=accepted and answers and not args.payload
     )
     if args.json:
         report = {
@@ -128,7 +136,7 @@ def _simulate(args: argparse.Namespace) -> int:
         payload = request.get("json") or {}
         text = reply_text(payload) if isinstance(payload, dict) else None
         print(f"bot → {recipient(request)}: {text if text is not None else json.dumps(payload)}")
-    if accepted and not outbound and not args.payload:
+    if accepted and answers and not outbound and not args.payload:
         print("no reply reached the sandbox (a session in handoff stays silent)")
         return 1
     return 0 if accepted else 1

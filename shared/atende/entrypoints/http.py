@@ -65,7 +65,12 @@ async def serve_webhook(request: Request, channel: str) -> Response:
         body=body,
     )
     result = await app.webhook(channel).handle(edge_request, correlation_id)
-    return Response(result.body, status_code=result.status, media_type=result.media_type)
+    return Response(
+        result.body,
+        status_code=result.status,
+        media_type=result.media_type,
+        headers=dict(result.headers or {}),
+    )
 
 
 def _json(status: int, **content: object) -> Response:

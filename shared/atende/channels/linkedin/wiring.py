@@ -1,0 +1,24 @@
+"""How the composition root builds this channel's webhook connector and provider API."""
+
+from __future__ import annotations
+
+from atende.channels.base import ChannelDeps
+from atende.channels.linkedin.client import LinkedInCommentsApi
+from atende.channels.linkedin.connector import LinkedInConnector
+from atende.channels.linkedin.outbound import MAX_COMMENT_TEXT
+from atende.channels.linkedin.settings import ACCESS_TOKEN, LinkedInSettings
+
+#: The longest text the channel sends (a comment), for the conversation engine and the AI.
+TEXT_LIMIT = MAX_COMMENT_TEXT
+
+
+def connector(deps: ChannelDeps) -> LinkedInConnector:
+    return LinkedInConnector(deps.secrets, LinkedInSettings().tenants)
+
+
+def provider_api(deps: ChannelDeps) -> LinkedInCommentsApi:
+    settings = LinkedInSettings()
+    secrets = deps.secrets
+    return LinkedInCommentsApi(
+        settings.api_base_url, settings.api_version, lambda: secrets.get(ACCESS_TOKEN)
+    )

@@ -1,0 +1,26 @@
+"""How the composition root builds this channel's webhook connector and scheduled job.
+
+No `provider_api`: WebSub only notifies; answering on YouTube (comments) needs the Data API
+with the channel owner's OAuth consent, which this channel does not do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from atende.channels.base import ChannelDeps, JobReport
+from atende.channels.youtube.connector import YouTubeConnector
+from atende.channels.youtube.hub import WebSubHub
+from atende.channels.youtube.renew import JOB_NAME, SubscriptionRenewal
+from atende.channels.youtube.settings import YouTubeSettings
+
+
+def connector(deps: ChannelDeps) -> YouTubeConnector:
+    return YouTubeConnector(deps.secrets, YouTubeSettings().topics)
+
+
+def jobs(deps: ChannelDeps) -> dict[str, Callable[[], JobReport]]:
+    settings = YouTubeSettings()
+    hub = WebSubHub(settings.hub_url, deps.settings.http_timeout_seconds)
+    renewal = SubscriptionRenewal(settings, hub, deps.secrets, deps.state, deps.clock)
+    return {JOB_NAME: renewal}
