@@ -36,6 +36,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         whatsapp_app_secret=APP_SECRET,
         agent_token=AGENT_TOKEN,
         ai_sandbox_port=free_port(),
+        radicale_port=free_port(),
         extra_env={
             # Tests change a tenant's configuration between messages.
             "ATENDE_TENANT_CACHE_SECONDS": "0",

@@ -26,6 +26,7 @@ from atende.devstack.ai_sandbox import AiSandboxClient
 from atende.devstack.firestore_emulator import FirestoreEmulator
 from atende.devstack.functions_app import discover
 from atende.devstack.processes import ManagedProcess, ensure_port_free, wait_http
+from atende.devstack.radicale_server import RadicaleServer
 from atende.devstack.sandbox import SandboxClient
 from atende.devstack.tasks_emulator import TasksEmulator
 
@@ -36,7 +37,15 @@ _DEFAULTS = Settings.model_fields
 APP_SECRET, VERIFY_TOKEN = "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"
 ACCESS_TOKEN, TASK_SECRET = "WHATSAPP_ACCESS_TOKEN", "ATENDE_TASK_SECRET"
 AGENT_TOKEN, AI_KEY = "ATENDE_AGENT_API_TOKEN", "ATENDE_AI_API_KEY"
-_SECRET_NAMES = (APP_SECRET, VERIFY_TOKEN, ACCESS_TOKEN, TASK_SECRET, AGENT_TOKEN, AI_KEY)
+_SECRET_NAMES = (
+    APP_SECRET,
+    VERIFY_TOKEN,
+    ACCESS_TOKEN,
+    TASK_SECRET,
+    AGENT_TOKEN,
+    AI_KEY,
+    "APPLE_CALENDAR_APP_PASSWORD",
+)
 GRAPH_VERSION = "v23.0"
 
 
@@ -62,6 +71,9 @@ class StackConfig:
     #: AI endpoint of your own can still come in through `extra_env`).
     ai_sandbox_port: int | None = None
     ai_api_key: str = "dev-ai-key"
+    #: The local CalDAV server (Radicale) standing in for iCloud. A fixed port in dev: the
+    #: calendar's URL is part of its stored sync state.
+    radicale_port: int = 5232
     #: WhatsApp phone number id -> tenant id.
     whatsapp_tenants: dict[str, str] = field(default_factory=lambda: {"106540352242922": "demo"})
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -92,6 +104,7 @@ class Stack:
         self.functions_dir = config.functions_dir or config.repo_root / "functions"
         self.functions_url = f"http://127.0.0.1:{config.functions_port}"
         self.sandbox_url = f"http://127.0.0.1:{config.sandbox_port}"
+        self.radicale = RadicaleServer(self.run_dir, config.radicale_port)
         self.ai_sandbox_url = (
             f"http://127.0.0.1:{config.ai_sandbox_port}" if config.ai_sandbox_port else None
         )
@@ -183,6 +196,7 @@ class Stack:
             AGENT_TOKEN: c.agent_token,
             # Every other channel's dev settings and secrets, pointing it at the sandbox.
             **channel_dev_env(self.sandbox_url),
+            **self.radicale.env("demo"),
             **(
                 {"ATENDE_AI_BASE_URL": f"{self.ai_sandbox_url}/v1", AI_KEY: c.ai_api_key}
                 if self.ai_sandbox_url
@@ -208,6 +222,7 @@ class Stack:
                  (c.sandbox_port, "provider sandbox"), (c.functions_port, "functions")]  # fmt: skip
         if c.ai_sandbox_port:
             ports.append((c.ai_sandbox_port, "AI sandbox"))
+        ports.append((c.radicale_port, "CalDAV server (Radicale)"))
         for port, what in ports:
             ensure_port_free(port, what)
         try:
@@ -222,6 +237,8 @@ class Stack:
                 self.ai_sandbox_process.start()
                 self._started.append("ai_sandbox")
                 wait_http(f"{self.ai_sandbox_url}/v1/models", timeout, self.ai_sandbox_process)
+            self.radicale.start()
+            self._started.append("radicale")
             self.functions.start()
             self._started.append("functions")
             self.wait_functions(timeout)
@@ -238,6 +255,7 @@ class Stack:
         parts = {
             "functions": self.functions.stop,
             "sandbox": self.sandbox_process.stop,
+            "radicale": self.radicale.stop,
             "ai_sandbox": self.ai_sandbox_process.stop if self.ai_sandbox_process else _nothing,
             "tasks": self.tasks.stop,
             "firestore": self.firestore.stop,
@@ -286,6 +304,7 @@ class Stack:
                 if self.ai_sandbox_url
                 else []
             ),
+            f"  caldav       {self.radicale.calendar_url}  (Radicale, for apple_calendar)",
             "Stop with Ctrl-C.",
         ]
         return "\n".join(lines)
