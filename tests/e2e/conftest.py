@@ -37,6 +37,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         agent_token=AGENT_TOKEN,
         ai_sandbox_port=free_port(),
         radicale_port=free_port(),
+        google_calendar_port=free_port(),
         extra_env={
             # Tests change a tenant's configuration between messages.
             "ATENDE_TENANT_CACHE_SECONDS": "0",

@@ -37,6 +37,7 @@ _DEFAULTS = Settings.model_fields
 APP_SECRET, VERIFY_TOKEN = "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"
 ACCESS_TOKEN, TASK_SECRET = "WHATSAPP_ACCESS_TOKEN", "ATENDE_TASK_SECRET"
 AGENT_TOKEN, AI_KEY = "ATENDE_AGENT_API_TOKEN", "ATENDE_AI_API_KEY"
+GOOGLE_CHANNEL_SECRET = "GOOGLE_CALENDAR_CHANNEL_SECRET"  # noqa: S105 - a secret's name
 _SECRET_NAMES = (
     APP_SECRET,
     VERIFY_TOKEN,
@@ -45,6 +46,7 @@ _SECRET_NAMES = (
     AGENT_TOKEN,
     AI_KEY,
     "APPLE_CALENDAR_APP_PASSWORD",
+    GOOGLE_CHANNEL_SECRET,
 )
 GRAPH_VERSION = "v23.0"
 
@@ -74,6 +76,8 @@ class StackConfig:
     #: The local CalDAV server (Radicale) standing in for iCloud. A fixed port in dev: the
     #: calendar's URL is part of its stored sync state.
     radicale_port: int = 5232
+    #: The local fake of the Google Calendar API.
+    google_calendar_port: int = 8092
     #: WhatsApp phone number id -> tenant id.
     whatsapp_tenants: dict[str, str] = field(default_factory=lambda: {"106540352242922": "demo"})
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -105,6 +109,15 @@ class Stack:
         self.functions_url = f"http://127.0.0.1:{config.functions_port}"
         self.sandbox_url = f"http://127.0.0.1:{config.sandbox_port}"
         self.radicale = RadicaleServer(self.run_dir, config.radicale_port)
+        self.google_calendar_url = f"http://127.0.0.1:{config.google_calendar_port}"
+        self.google_calendar_process = ManagedProcess(
+            "google_calendar_fake",
+            [sys.executable, "-m", "atende.devstack.google_calendar_fake",
+             "--port", str(config.google_calendar_port)],
+            self._base_env(),
+            self.run_dir / "google_calendar_fake.log",
+            cwd=self.run_dir,
+        )  # fmt: skip
         self.ai_sandbox_url = (
             f"http://127.0.0.1:{config.ai_sandbox_port}" if config.ai_sandbox_port else None
         )
@@ -197,6 +210,10 @@ class Stack:
             # Every other channel's dev settings and secrets, pointing it at the sandbox.
             **channel_dev_env(self.sandbox_url),
             **self.radicale.env("demo"),
+            "ATENDE_GOOGLE_CALENDAR_API_BASE_URL": f"{self.google_calendar_url}/calendar/v3",
+            "ATENDE_GOOGLE_CALENDAR_CALENDARS": json.dumps({"agenda@loja.example": "demo"}),
+            "ATENDE_GOOGLE_CALENDAR_WEBHOOK_URL": f"{self.functions_url}/google_calendar_webhook",
+            GOOGLE_CHANNEL_SECRET: "dev-google-calendar-channel-secret",
             **(
                 {"ATENDE_AI_BASE_URL": f"{self.ai_sandbox_url}/v1", AI_KEY: c.ai_api_key}
                 if self.ai_sandbox_url
@@ -223,6 +240,7 @@ class Stack:
         if c.ai_sandbox_port:
             ports.append((c.ai_sandbox_port, "AI sandbox"))
         ports.append((c.radicale_port, "CalDAV server (Radicale)"))
+        ports.append((c.google_calendar_port, "Google Calendar fake"))
         for port, what in ports:
             ensure_port_free(port, what)
         try:
@@ -239,6 +257,11 @@ class Stack:
                 wait_http(f"{self.ai_sandbox_url}/v1/models", timeout, self.ai_sandbox_process)
             self.radicale.start()
             self._started.append("radicale")
+            self.google_calendar_process.start()
+            self._started.append("google_calendar")
+            wait_http(
+                f"{self.google_calendar_url}/_fake/health", timeout, self.google_calendar_process
+            )
             self.functions.start()
             self._started.append("functions")
             self.wait_functions(timeout)
@@ -256,6 +279,7 @@ class Stack:
             "functions": self.functions.stop,
             "sandbox": self.sandbox_process.stop,
             "radicale": self.radicale.stop,
+            "google_calendar": self.google_calendar_process.stop,
             "ai_sandbox": self.ai_sandbox_process.stop if self.ai_sandbox_process else _nothing,
             "tasks": self.tasks.stop,
             "firestore": self.firestore.stop,
@@ -305,6 +329,7 @@ class Stack:
                 else []
             ),
             f"  caldav       {self.radicale.calendar_url}  (Radicale, for apple_calendar)",
+            f"  gcal fake    {self.google_calendar_url}/calendar/v3  (for google_calendar)",
             "Stop with Ctrl-C.",
         ]
         return "\n".join(lines)
