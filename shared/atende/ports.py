@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from atende.domain.audit import AuditEntry
+from atende.domain.comment import CommentRecord
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import StatusEvent
 from atende.domain.handoff import HandoffRecord
@@ -118,6 +119,13 @@ class InboundDecision:
     handoff: HandoffRecord | None = None
 
 
+@dataclass(frozen=True)
+class CommentReply:
+    comment: CommentRecord
+    outbox: OutboxRecord
+    audit: tuple[AuditEntry, ...] = ()
+
+
 Admission = Literal["admitted", "present", "duplicate"]
 ActOutcome = Literal["applied", "duplicate", "no_session"]
 
@@ -156,8 +164,26 @@ class InboundStore(Protocol):
         `decide` raises leaves nothing written."""
         ...
 
-    def record_event(self, key: str, dedupe: DedupeRecord, audit: tuple[AuditEntry, ...]) -> bool:
-        """Dedupe an event that changes no session; False for a duplicate."""
+    def record_event(
+        self,
+        key: str,
+        dedupe: DedupeRecord,
+        audit: tuple[AuditEntry, ...],
+        comment: CommentRecord | None = None,
+    ) -> bool:
+        """Dedupe an event that changes no session (keeping the comment it carries, if any);
+        False for a duplicate."""
+        ...
+
+    def reply_to_comment(
+        self,
+        key: str,
+        dedupe: DedupeRecord,
+        comment_id: str,
+        decide: Callable[[CommentRecord], CommentReply],
+    ) -> tuple[ActOutcome, CommentRecord | None]:
+        """Atomically: a request done before at `key` is "duplicate"; otherwise save the reply
+        `decide` returns (outbox record, updated comment, audit) with the dedupe record."""
         ...
 
     def apply_status(

@@ -126,3 +126,50 @@ def test_youtube_confirms_only_our_topics_and_the_renewal_job_subscribes_at_the_
     assert subscribe["path"] == "/youtube/subscribe" and subscribe["method"] == "POST"
     unauthenticated = requests.post(whatsapp.stack.function_url("youtube_renew"), timeout=30)
     assert unauthenticated.status_code == 401
+
+
+def test_an_agent_answers_an_instagram_comment_in_its_thread_once(whatsapp):
+    from atende.channels.instagram import sample
+    from atende.channels.meta.deliveries import encode
+    from atende.domain import keys
+
+    stack = whatsapp.stack
+    body = encode(
+        sample.comment_delivery(
+            "1254459154682919", "Tem no tamanho M?", comment_id="17895695668004550",
+            media_id="17912345678901234",
+        )
+    )  # fmt: skip
+    headers = sample.signed_headers(body, StackSecrets(stack.client_env))
+    answer = requests.post(
+        stack.function_url("instagram_webhook"), data=body, headers=headers, timeout=30
+    )
+    assert answer.status_code == 200
+    comment_key = keys.comment_id("instagram", "demo", "17895695668004550")
+    comments = whatsapp.db.collection("comments")
+    whatsapp.wait_until(lambda: comments.document(comment_key).get().exists, timeout=30)
+    stored = comments.document(comment_key).get().to_dict()
+    assert stored["text"] == "Tem no tamanho M?" and stored["status"] == "new"
+    assert stack.sandbox.requests() == []  # the bot never answers in public
+
+    command = {
+        "action": "comment_reply",
+        "tenant_id": "demo",
+        "comment_id": comment_key,
+        "request_id": "crm-77",
+        "agent_id": "agent-7",
+        "text": "Temos sim! Te chamamos no direct.",
+    }
+    auth = {"authorization": f"Bearer {stack.config.agent_token}"}
+    url = stack.function_url("agent_reply")
+    first = requests.post(url, json=command, headers=auth, timeout=30)
+    again = requests.post(url, json=command, headers=auth, timeout=30)
+    assert first.status_code == 200, first.text
+    assert (first.json()["outcome"], again.json()["outcome"]) == ("applied", "duplicate")
+    whatsapp.wait_until(lambda: whatsapp.outbox() and whatsapp.outbox()[0]["status"] != "pending",
+                        timeout=30, what="the send")  # fmt: skip
+    assert whatsapp.outbox()[0]["status"] == "sent", whatsapp.outbox()
+    [reply] = stack.sandbox.requests()
+    assert reply["path"] == "/graph/v23.0/17895695668004550/replies"
+    assert reply["json"]["message"] == "Temos sim! Te chamamos no direct."
+    assert comments.document(comment_key).get().to_dict()["status"] == "replied"

@@ -181,3 +181,74 @@ def test_agent_requests_that_cannot_apply_change_nothing(db, setup):
     assert (
         not db.collection("dedupe").document(keys.agent_request_key("demo", "crm-9")).get().exists
     )
+
+
+def comment_command(comment_id, request_id, text="Obrigada pelo comentário!", tenant="demo"):
+    return json.dumps(
+        {
+            "action": "comment_reply",
+            "tenant_id": tenant,
+            "comment_id": comment_id,
+            "request_id": request_id,
+            "agent_id": "agent-7",
+            "text": text,
+        }
+    ).encode()
+
+
+def store_comment(store, channel, provider_id, reply_context):
+    from atende.domain.comment import comment_record
+    from atende.domain.dedupe import DedupeRecord
+    from atende.domain.events import CommentReceived
+
+    event = CommentReceived(
+        channel=channel, event_id=f"comment:{provider_id}", account_id="acct", contact_id="u1",
+        occurred_at=T0, comment_id=provider_id, text="Quanto custa?",
+        reply_context=reply_context,
+    )  # fmt: skip
+    record = comment_record(event, "demo", T0, timedelta(days=30))
+    dedupe = DedupeRecord(
+        channel=channel, tenant_id="demo", event_type=event.type, created_at=T0,
+        expire_at=T0 + timedelta(days=7),
+    )  # fmt: skip
+    assert store.record_event(keys.dedupe_key(channel, "demo", event.event_id), dedupe, (), record)
+    return record.id
+
+
+def test_an_agent_replies_to_a_comment_once_and_refusals_change_nothing(db, setup):
+    store, _tenants, queue, desk = setup
+    answerable = store_comment(store, "instagram", "1789", {"comment_id": "1789"})
+    silent = store_comment(store, "tiktok", "7094", {})
+
+    replied = desk.handle(comment_command(answerable, "crm-c1"), "corr")
+    assert replied.outcome == "applied" and replied.state == "replied"
+    [outbox_id] = replied.outbox_ids
+    record = db.collection("outbox").document(outbox_id).get().to_dict()
+    assert record["reply_context"] == {"comment_id": "1789"} and record["origin"] == "agent"
+    assert record["message"]["body"] == "Obrigada pelo comentário!"
+    assert any(task.task_id == keys.outbound_task_id(outbox_id) for task in queue.tasks)
+    assert desk.handle(comment_command(answerable, "crm-c1"), "corr").outcome == "duplicate"
+
+    with pytest.raises(MalformedPayloadError, match="cannot be answered"):
+        desk.handle(comment_command(silent, "crm-c2"), "corr")
+    with pytest.raises(MalformedPayloadError, match="non-empty"):
+        desk.handle(comment_command(answerable, "crm-c3", text=" "), "corr")
+    with pytest.raises(SessionNotFoundError):
+        desk.handle(comment_command("0" * 40, "crm-c4"), "corr")
+    with pytest.raises(SessionNotFoundError):
+        desk.handle(comment_command(answerable, "crm-c5", tenant="other"), "corr")
+    with pytest.raises(MalformedPayloadError, match="comment_id"):
+        desk.handle(
+            json.dumps(
+                {
+                    "action": "comment_reply",
+                    "tenant_id": "demo",
+                    "request_id": "r",
+                    "agent_id": "a",
+                    "text": "x",
+                }
+            ).encode(),
+            "corr",
+        )
+    assert len(list(db.collection("outbox").stream())) == 1
+    assert db.collection("comments").document(silent).get().to_dict()["status"] == "new"

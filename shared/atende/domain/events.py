@@ -125,6 +125,9 @@ class CommentReceived(_Event):
     text: str | None = None
     #: A comment on a live broadcast.
     live: bool = False
+    #: What the provider needs to answer this comment in its thread ({"comment_id"} at
+    #: Instagram, {"target_urn", "object_urn"} at LinkedIn); empty where it cannot be answered.
+    reply_context: dict[str, str] = Field(default_factory=dict)
 
 
 class VideoPublished(_Event):

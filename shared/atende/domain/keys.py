@@ -49,6 +49,11 @@ def agent_request_key(tenant_id: str, request_id: str) -> str:
     return stable_hash("agent", tenant_id, request_id)
 
 
+def comment_id(channel: str, tenant_id: str, provider_comment_id: str) -> str:
+    """The `comments/{id}` document of a provider comment."""
+    return stable_hash("comment", channel, tenant_id, provider_comment_id)[:40]
+
+
 def outbound_task_id(outbox_record_id: str) -> str:
     """Task id for sending one outbox record."""
     return f"out-{outbox_record_id}"

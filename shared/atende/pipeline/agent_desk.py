@@ -12,12 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 
 from atende.conversation import agent_actions
 from atende.conversation.step import Turn, TurnContext
 from atende.domain import keys
+from atende.domain.audit import AuditEntry, AuditKind
+from atende.domain.comment import CommentRecord, CommentStatus
 from atende.domain.dedupe import DedupeRecord
+from atende.domain.messages import TextMessage
+from atende.domain.outbox import OutboxRecord, ReplyOrigin, order_key
 from atende.domain.session import Session
 from atende.errors import MalformedPayloadError, SessionNotFoundError
 from atende.observability.context import bind
@@ -29,24 +33,36 @@ from atende.pipeline.inbound_decision import (
     decision_for,
 )
 from atende.pipeline.process import ProcessingPolicy
-from atende.ports import Clock, InboundDecision, InboundStore, TenantDirectory
+from atende.ports import Clock, CommentReply, InboundDecision, InboundStore, TenantDirectory
 
 logger = logging.getLogger(__name__)
 
 _Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
+_Hex40 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]
 
 
 class AgentCommand(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    action: Literal["reply", "release", "resolve"]
+    action: Literal["reply", "release", "resolve", "comment_reply"]
     tenant_id: _Id
-    session_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]
+    #: The conversation (reply, release, resolve).
+    session_id: _Hex40 | None = None
+    #: The `comments/{id}` record (comment_reply).
+    comment_id: _Hex40 | None = None
     #: The CRM's id for this request: its retries must reuse it.
     request_id: _Id
     #: The CRM's id for the agent (an id, not a name: it goes to the audit trail).
     agent_id: _Id
     text: str | None = None
+
+    @model_validator(mode="after")
+    def _names_its_target(self) -> AgentCommand:
+        if self.action == "comment_reply" and self.comment_id is None:
+            raise ValueError("comment_reply needs comment_id")
+        if self.action != "comment_reply" and self.session_id is None:
+            raise ValueError(f"{self.action} needs session_id")
+        return self
 
 
 @dataclass(frozen=True)
@@ -85,12 +101,20 @@ class AgentDesk:
         try:
             command = AgentCommand.model_validate_json(body)
         except ValidationError as error:
-            fields = sorted({str(item["loc"][0]) for item in error.errors() if item["loc"]})
+            problems = sorted(
+                {
+                    str(item["loc"][0]) if item["loc"] else str(item["msg"])
+                    for item in error.errors(include_input=False)
+                }
+            )
             raise MalformedPayloadError(
-                f"not an agent command; check: {', '.join(fields) or 'the JSON body'}"
+                f"not an agent command; check: {', '.join(problems) or 'the JSON body'}"
             ) from error
         with bind(tenant_id=command.tenant_id, session_id=command.session_id):
-            outcome = self._apply(command, correlation_id)
+            if command.action == "comment_reply":
+                outcome = self._comment_reply(command, correlation_id)
+            else:
+                outcome = self._apply(command, correlation_id)
             logger.info(
                 "agent request handled",
                 extra={"json_fields": {"action": command.action, "outcome": outcome.outcome}},
@@ -98,6 +122,8 @@ class AgentDesk:
             return outcome
 
     def _apply(self, command: AgentCommand, correlation_id: str) -> AgentOutcome:
+        if command.session_id is None:  # pragma: no cover - the model validator ensures it
+            raise MalformedPayloadError("session_id is required")
         now = self._clock.now()
         tenant = self._tenants.get(command.tenant_id)
         ctx = DecisionContext(
@@ -141,7 +167,7 @@ class AgentDesk:
         )
 
     def _checked_text(self, command: AgentCommand, channel: str) -> str:
-        if command.action != "reply":
+        if command.action not in ("reply", "comment_reply"):
             return ""
         text = (command.text or "").strip()
         if not text:
@@ -152,3 +178,69 @@ class AgentDesk:
                 f"the reply is longer than the channel's {limit} characters"
             )
         return text
+
+    def _comment_reply(self, command: AgentCommand, correlation_id: str) -> AgentOutcome:
+        """A public reply in a comment's thread, through the same outbox and send path."""
+        if command.comment_id is None:  # pragma: no cover - the model validator ensures it
+            raise MalformedPayloadError("comment_id is required")
+        now = self._clock.now()
+        source = f"agent:{command.request_id}"
+
+        def decide(comment: CommentRecord) -> CommentReply:
+            if comment.tenant_id != command.tenant_id:
+                raise SessionNotFoundError("no such comment for this tenant")
+            if not comment.answerable:
+                raise MalformedPayloadError(f"comments on {comment.channel} cannot be answered")
+            text = self._checked_text(command, comment.channel)
+            record = OutboxRecord(
+                id=keys.outbox_id(command.tenant_id, comment.id, source, 0),
+                tenant_id=command.tenant_id,
+                channel=comment.channel,
+                # Not a conversation: the reply waits for no other and starts no timer.
+                session_id=f"comment:{comment.id}",
+                account_id=comment.account_id,
+                recipient=comment.author_id or "",
+                message=TextMessage(body=text),
+                inbound_event_id=source,
+                reply_index=0,
+                order_key=order_key(0),
+                origin=ReplyOrigin.AGENT,
+                reply_context=comment.reply_context,
+                created_at=now,
+                updated_at=now,
+                expire_at=now + self._policy.outbox_ttl,
+            )
+            replied = comment.model_copy(
+                update={"status": CommentStatus.REPLIED, "replied_at": now}
+            )
+            audit = AuditEntry(
+                kind=AuditKind.AGENT_ACTION,
+                at=now,
+                channel=comment.channel,
+                tenant_id=command.tenant_id,
+                event_id=keys.event_ref(comment.channel, source),
+                outbox_id=record.id,
+                correlation_id=correlation_id,
+                detail={"action": "comment_reply", "agent": command.agent_id},
+            )
+            return CommentReply(comment=replied, outbox=record, audit=(audit,))
+
+        dedupe = DedupeRecord(
+            channel="agent",
+            tenant_id=command.tenant_id,
+            event_type="agent_comment_reply",
+            created_at=now,
+            expire_at=now + self._policy.dedupe_ttl,
+        )
+        key = keys.agent_request_key(command.tenant_id, command.request_id)
+        result, comment = self._store.reply_to_comment(key, dedupe, command.comment_id, decide)
+        if comment is None or result == "no_session":
+            raise SessionNotFoundError("no such comment")
+        outbox_id = keys.outbox_id(command.tenant_id, comment.id, source, 0)
+        self._follow_ups.send(outbox_id, correlation_id)
+        return AgentOutcome(
+            outcome="applied" if result == "applied" else "duplicate",
+            session_id=comment.id,
+            state=comment.status.value,
+            outbox_ids=(outbox_id,),
+        )

@@ -22,15 +22,18 @@ class FollowUps:
         """Every unsettled reply of the session: the ones just created, and any whose task
         a crash kept from being enqueued."""
         for pending in session.outbound_pending:
-            self._queue.enqueue(
-                TaskRequest(
-                    queue="outbound",
-                    task_id=keys.outbound_task_id(pending.outbox_id),
-                    target=SEND_OUTBOUND,
-                    body=OutboundTask(outbox_id=pending.outbox_id).model_dump_json().encode(),
-                    correlation_id=correlation_id,
-                )
+            self.send(pending.outbox_id, correlation_id)
+
+    def send(self, outbox_id: str, correlation_id: str) -> None:
+        self._queue.enqueue(
+            TaskRequest(
+                queue="outbound",
+                task_id=keys.outbound_task_id(outbox_id),
+                target=SEND_OUTBOUND,
+                body=OutboundTask(outbox_id=outbox_id).model_dump_json().encode(),
+                correlation_id=correlation_id,
             )
+        )
 
     def idle_timer(
         self, session: Session, now: datetime, timeout_seconds: int, correlation_id: str

@@ -27,6 +27,7 @@ from atende.conversation.idle import close_if_idle
 from atende.conversation.step import ConversationStep
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
+from atende.domain.comment import comment_record
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import (
     CalendarEvent,
@@ -311,7 +312,12 @@ class InboundProcessor:
             correlation_id=correlation_id,
             detail={"event_type": event.type, "reason": getattr(event, "reason", None)},
         )
-        recorded = self._store.record_event(key, dedupe, (audit,))
+        comment = (
+            comment_record(event, task.tenant_id, now, self._policy.outbox_ttl)
+            if isinstance(event, CommentReceived)
+            else None
+        )
+        recorded = self._store.record_event(key, dedupe, (audit,), comment)
         return f"recorded_{event.type}" if recorded else "duplicate"
 
     def _calendar_sync(

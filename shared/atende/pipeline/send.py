@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from atende.domain.audit import AuditKind
 from atende.domain.outbox import OutboxRecord
 from atende.errors import (
+    InvalidOutboundMessageError,
     MalformedPayloadError,
     PermanentError,
     TransientError,
@@ -113,7 +114,12 @@ class OutboundSender:
         ctx = self._context(correlation_id)
         permanent = isinstance(error, PermanentError)
         outcome = "failed" if permanent else "retrying"
-        logger.warning("send %s", outcome, extra={"json_fields": {"error": error.code}})
+        fields: dict[str, str] = {"error": error.code}
+        if isinstance(error, InvalidOutboundMessageError):
+            # Our own words about our own payload (a limit, a missing field): what an
+            # operator needs to fix the reply, with no message text in it.
+            fields["reason"] = str(error)
+        logger.warning("send %s", outcome, extra={"json_fields": fields})
         entry = audit_entry(
             record,
             AuditKind.SEND_OUTCOME,

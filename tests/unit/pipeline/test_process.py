@@ -52,6 +52,7 @@ class MemoryStore:
         self.clock = clock
         self.sessions, self.dedupe, self.outbox, self.audit, self.handoffs = {}, {}, {}, [], {}
         self.in_transaction = False
+        self.comments = {}
 
     def _duplicate(self, key):
         record = self.dedupe.get(key)
@@ -98,11 +99,13 @@ class MemoryStore:
         self.audit.extend(decision.audit)
         return "applied", decision.session
 
-    def record_event(self, key, dedupe, audit):
+    def record_event(self, key, dedupe, audit, comment=None):
         if self._duplicate(key):
             return False
         self.dedupe[key] = dedupe
         self.audit.extend(audit)
+        if comment is not None:
+            self.comments[comment.id] = comment
         return True
 
     def get(self, session_id):
@@ -359,6 +362,9 @@ def test_comments_and_videos_are_recorded_once_and_never_answered(event, kind):
     assert processor.handle(inbound(event), "corr") == "duplicate"
     assert [entry.kind for entry in store.audit] == [kind]
     assert queue.tasks == [] and store.outbox == {}
+    if isinstance(event, CommentReceived):
+        [comment] = store.comments.values()
+        assert comment.text == "Quanto custa?" and comment.status == "new"
 
 
 def test_an_appointment_sends_its_notice_where_the_contact_talks_to_us_once():

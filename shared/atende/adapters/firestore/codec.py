@@ -17,6 +17,7 @@ AUDIT = "audit"
 HANDOFFS = "handoffs"
 TENANTS = "tenants"
 CHANNEL_STATE = "channel_state"
+COMMENTS = "comments"
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

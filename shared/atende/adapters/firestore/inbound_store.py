@@ -14,6 +14,7 @@ from typing import Any
 from atende.adapters.firestore import codec
 from atende.adapters.firestore.client import run_transaction
 from atende.domain.audit import AuditEntry
+from atende.domain.comment import CommentRecord
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import StatusEvent
 from atende.domain.outbox import OutboxRecord
@@ -24,6 +25,7 @@ from atende.ports import (
     Admission,
     Checkpoints,
     Clock,
+    CommentReply,
     InboundDecision,
     StatusDecision,
 )
@@ -168,7 +170,13 @@ class FirestoreInboundStore:
         result: tuple[ActOutcome, Session | None] = self._run(body)
         return result
 
-    def record_event(self, key: str, dedupe: DedupeRecord, audit: tuple[AuditEntry, ...]) -> bool:
+    def record_event(
+        self,
+        key: str,
+        dedupe: DedupeRecord,
+        audit: tuple[AuditEntry, ...],
+        comment: CommentRecord | None = None,
+    ) -> bool:
         dedupe_ref = self._ref(codec.DEDUPE, key)
 
         def body(transaction: Any) -> bool:
@@ -176,11 +184,45 @@ class FirestoreInboundStore:
             if self._is_duplicate(snapshot, self._clock.now()) is not None:
                 return False
             transaction.set(dedupe_ref, codec.to_document(dedupe))
+            if comment is not None:
+                ref = self._ref(codec.COMMENTS, comment.id)
+                transaction.set(ref, codec.to_document(comment))
             self._write_audit(transaction, audit)
             return True
 
         recorded: bool = self._run(body)
         return recorded
+
+    def reply_to_comment(
+        self,
+        key: str,
+        dedupe: DedupeRecord,
+        comment_id: str,
+        decide: Callable[[CommentRecord], CommentReply],
+    ) -> tuple[ActOutcome, CommentRecord | None]:
+        dedupe_ref = self._ref(codec.DEDUPE, key)
+        comment_ref = self._ref(codec.COMMENTS, comment_id)
+
+        def body(transaction: Any) -> tuple[ActOutcome, CommentRecord | None]:
+            snaps = self._snapshots(transaction, [dedupe_ref, comment_ref])
+            comment_snap = snaps[comment_ref.path]
+            if not comment_snap.exists:
+                return "no_session", None
+            current = CommentRecord.model_validate(comment_snap.to_dict())
+            if self._is_duplicate(snaps[dedupe_ref.path], self._clock.now()) is not None:
+                return "duplicate", current
+            reply = decide(current)
+            transaction.set(dedupe_ref, codec.to_document(dedupe))
+            transaction.create(
+                self._ref(codec.OUTBOX, reply.outbox.id), codec.to_document(reply.outbox)
+            )
+            option = self._db.write_option(last_update_time=comment_snap.update_time)
+            transaction.update(comment_ref, codec.to_document(reply.comment), option=option)
+            self._write_audit(transaction, reply.audit)
+            return "applied", reply.comment
+
+        result: tuple[ActOutcome, CommentRecord | None] = self._run(body)
+        return result
 
     def apply_status(
         self,

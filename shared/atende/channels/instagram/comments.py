@@ -41,5 +41,7 @@ def comment_events(change: Change, channel: str) -> list[InboundEvent]:
             parent_id=ident(value.get("parent_id")),
             text=text(value.get("text")),
             live=change.field == LIVE_COMMENTS,
+            # Answered in its thread (`POST /{comment-id}/replies`) when an agent replies.
+            reply_context={"comment_id": comment_id},
         )
     ]

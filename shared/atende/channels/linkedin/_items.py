@@ -15,6 +15,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from atende.channels.linkedin.outbound import reply_context_for
 from atende.domain.events import CommentReceived, InboundEvent, UnsupportedEvent
 
 CHANNEL = "linkedin"
@@ -106,7 +107,7 @@ def notification_event(item: object) -> InboundEvent:
     comment_id = _str(comment.get("entity")) or _str(item.get("generatedActivity"))
     if comment_id is None or occurred_at is None:
         return unsupported(item, MALFORMED, account_id, event_id=event_id)
-    return CommentReceived(
+    event = CommentReceived(
         channel=CHANNEL,
         event_id=event_id,
         account_id=account_id,
@@ -118,3 +119,5 @@ def notification_event(item: object) -> InboundEvent:
         target_id=_str(item.get("sourcePost")) or _str(comment.get("object")),
         text=_comment_text(comment),
     )
+    # Answered in its thread (the Comments API) when an agent replies.
+    return event.model_copy(update={"reply_context": reply_context_for(event)})
