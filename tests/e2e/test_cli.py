@@ -134,3 +134,24 @@ def test_agent_commands_list_reply_to_and_release_a_waiting_conversation(whatsap
 
     refused = atende(stack, tmp_path, "agent", "release", "--contact", CONTACT)
     assert refused.returncode == 1 and "409" in refused.stdout
+
+
+def test_simulate_drives_every_kind_of_channel(whatsapp, stack, tmp_path):
+    def run(*args):
+        env = {**os.environ, **stack.client_env, "ATENDE_SANDBOX_URL": stack.sandbox_url}
+        return subprocess.run(
+            [sys.executable, "-m", "atende.cli.main", "simulate", *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90, check=False,
+        )  # fmt: skip
+
+    messenger = run("messenger", "--from", "6254112394618451", "--text", "Oi")
+    assert messenger.returncode == 0, messenger.stdout + messenger.stderr
+    assert f"bot → 6254112394618451: {GREETING}" in messenger.stdout
+    comment = run("linkedin", "--text", "Parabéns pelo lançamento!")
+    assert comment.returncode == 0 and "webhook answered 200" in comment.stdout
+    alone = run("apple_calendar", "--from", "5511900001111", "--text", "Avaliação")
+    assert alone.returncode == 1 and "needs a conversation first" in alone.stdout
+    run("whatsapp", "--from", CONTACT, "--text", "Oi")
+    booked = run("apple_calendar", "--from", CONTACT, "--text", "Avaliação")
+    assert booked.returncode == 0, booked.stdout + booked.stderr
+    assert f"bot → {CONTACT}: Seu agendamento (Avaliação) está confirmado" in booked.stdout

@@ -89,12 +89,15 @@ def recipient(request: dict[str, Any]) -> str:
         if isinstance(target, dict) and target:
             return str(next(iter(target.values())))
     # A path can hold a credential (a Discord interaction token): masked like in the logs.
-    return redact(str(request.get("path", "")))
+    masked = redact(str(request.get("path", "")))
+    return f"{request.get('provider', '')} follow-up" if masked == "[token]" else masked
 
 
-def _sends(channel: str) -> bool:
+def _sends(channel: str, sample: Any) -> bool:
+    """Whether the simulated delivery gets an answer: not on a channel that sends nothing,
+    nor where it is a comment (an agent answers those, never the bot)."""
     wiring = importlib.import_module(f"atende.channels.{channel}.wiring")
-    return hasattr(wiring, "provider_api")
+    return hasattr(wiring, "provider_api") and getattr(sample, "EXPECTS_REPLY", True)
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -103,7 +106,8 @@ def _simulate(args: argparse.Namespace) -> int:
     seen = len(sandbox.requests())
     if hasattr(sample, "simulate") and not args.payload:
         accepted = sample.simulate(args.text, args.contact) == 0
-        status, response_text = (200 if accepted else 500), "calendar changed"
+        status = 200 if accepted else 500
+        response_text = "the calendar changed and its webhook or poll job took it"
     else:
         base = os.environ.get("ATENDE_FUNCTIONS_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
         delivery = _delivery(sample, args)
@@ -119,7 +123,7 @@ def _simulate(args: argparse.Namespace) -> int:
         response_text = f"{response.status_code} {response.text}"
     # A channel with no provider API (YouTube, TikTok, the calendars' own channel) answers
     # nothing itself; a calendar notice goes out on the contact's messaging channel.
-    answers = hasattr(sample, "simulate") or _sends(args.channel)
+    answers = hasattr(sample, "simulate") or _sends(args.channel, sample)
     outbound = wait_for_outbound(
         sandbox, seen, args.timeout, expect_some=accepted and answers and not args.payload
     )
@@ -137,6 +141,10 @@ def _simulate(args: argparse.Namespace) -> int:
         text = reply_text(payload) if isinstance(payload, dict) else None
         print(f"bot → {recipient(request)}: {text if text is not None else json.dumps(payload)}")
     if accepted and answers and not outbound and not args.payload:
-        print("no reply reached the sandbox (a session in handoff stays silent)")
+        if hasattr(sample, "simulate"):
+            print("no notice reached the sandbox: the contact needs a conversation first "
+                  f"(atende simulate whatsapp --from {args.contact})")  # fmt: skip
+        else:
+            print("no reply reached the sandbox (a conversation waiting for a person is silent)")
         return 1
     return 0 if accepted else 1

@@ -17,6 +17,8 @@ from atende.errors import ConfigurationError
 from atende.ports import SecretSource
 
 DEV_ORGANIZATION = "urn:li:organization:96072893"
+#: `atende simulate linkedin` posts a comment: recorded for the CRM, answered by no bot.
+EXPECTS_REPLY = False
 DEV_SUBSCRIBER = "urn:li:person:zLqTygBP8S"
 DEV_ACTIVITY = "urn:li:activity:7094637247890620418"
 DEV_SHARE = "urn:li:share:7094637247487995904"
