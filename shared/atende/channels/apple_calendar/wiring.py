@@ -17,6 +17,11 @@ from atende.channels.apple_calendar.settings import APP_PASSWORD, AppleCalendarS
 from atende.channels.apple_calendar.sync import AppleCalendarSync, credentials_from, zone
 from atende.channels.base import ChannelDeps, JobReport
 
+#: The secrets each of this channel's functions reads ("webhook", "send" for
+#: send_outbound, "process" for process_inbound, or a job's name): Terraform grants
+#: exactly these, and a test checks it.
+SECRETS: dict[str, tuple[str, ...]] = {POLL_JOB: (APP_PASSWORD,)}
+
 
 def calendar_sync(deps: ChannelDeps) -> AppleCalendarSync:
     settings = AppleCalendarSettings()

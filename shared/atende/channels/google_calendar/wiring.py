@@ -9,10 +9,15 @@ from collections.abc import Callable
 from atende.channels.base import ChannelDeps, JobReport
 from atende.channels.google_calendar.api import CalendarApi
 from atende.channels.google_calendar.connector import GoogleCalendarConnector
-from atende.channels.google_calendar.settings import GoogleCalendarSettings
+from atende.channels.google_calendar.settings import CHANNEL_SECRET, GoogleCalendarSettings
 from atende.channels.google_calendar.sync import GoogleCalendarSync
 from atende.channels.google_calendar.watch import JOB_NAME, WatchRenewer
 from atende.channels.google_calendar.writer import CalendarWriter
+
+#: The secrets each of this channel's functions reads ("webhook", "send" for
+#: send_outbound, "process" for process_inbound, or a job's name): Terraform grants
+#: exactly these, and a test checks it.
+SECRETS: dict[str, tuple[str, ...]] = {"webhook": (CHANNEL_SECRET,), JOB_NAME: (CHANNEL_SECRET,)}
 
 
 def _api(deps: ChannelDeps, settings: GoogleCalendarSettings) -> CalendarApi:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from atende.channels.base import ChannelDeps
 from atende.channels.tiktok.connector import TikTokConnector
-from atende.channels.tiktok.settings import TikTokSettings
+from atende.channels.tiktok.settings import CLIENT_SECRET, TikTokSettings
+
+#: The secrets each of this channel's functions reads ("webhook", "send" for
+#: send_outbound, "process" for process_inbound, or a job's name): Terraform grants
+#: exactly these, and a test checks it.
+SECRETS: dict[str, tuple[str, ...]] = {"webhook": (CLIENT_SECRET,)}
 
 
 def connector(deps: ChannelDeps) -> TikTokConnector:
