@@ -5,7 +5,7 @@ VENV := .venv
 TASKS_VENV := .venv-tasks
 BIN := $(VENV)/bin
 
-.PHONY: dev-ai dev test lint format typecheck unit package clean prerequisites
+.PHONY: dev-ai infra-check dev test lint format typecheck unit package clean prerequisites
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,12 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-test: prerequisites $(BIN)/.installed $(TASKS_VENV)/.installed lint typecheck
+test: prerequisites $(BIN)/.installed $(TASKS_VENV)/.installed lint typecheck infra-check
 	$(BIN)/pytest --cov --cov-report=term
+
+# Terraform formatting, checkov and (where providers can be downloaded) validate.
+infra-check:
+	PYTHON=$(PYTHON) bash .ci/infra-check
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit -q

@@ -1,0 +1,12 @@
+# State lives in a GCS bucket, one prefix per environment. The bucket and prefix are given at
+# init time (partial configuration), so the same code serves every environment:
+#
+#   terraform -chdir=infra init \
+#     -backend-config="bucket=<state bucket>" \
+#     -backend-config="prefix=atende/<env>"
+#
+# The bucket is created once by hand, with versioning on (docs/deploy.md, step 2). The state
+# holds no secret values: secret versions are added out of band (secrets.tf).
+terraform {
+  backend "gcs" {}
+}

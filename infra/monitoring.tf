@@ -1,0 +1,117 @@
+# Log-based metrics and their alerts. The functions log one JSON object per line in Cloud
+# Logging's structured format: custom fields are under jsonPayload, the context labels
+# (channel, tenant_id) under labels, and gen2 functions log as cloud_run_revision.
+#
+#   metric                      counts the log line                                  written by
+#   atende/dedupe_hits          jsonPayload.outcome = "duplicate"                     process_inbound ("inbound task handled"), agent_reply
+#   atende/breaker_open         jsonPayload.outcome = "breaker_open" (a send refused   send_outbound via entrypoints/http.py,
+#                               by the open circuit), or "AI suggestion failed" with   process_inbound (atende.ai.openai_client)
+#                               jsonPayload.reason = "breaker_open"
+#   atende/send_failures        message "send failed" (permanent; jsonPayload.error)  send_outbound (atende.pipeline.send)
+#   atende/ai_fallbacks         jsonPayload.outcome = "ai_fallback"                   process_inbound (atende.pipeline.process)
+#   atende/rejected_deliveries  jsonPayload.outcome starts with "rejected_"           webhooks (atende.pipeline.edge): bad or missing
+#                                                                                     signature, refused handshake, oversized or
+#                                                                                     malformed body
+
+locals {
+  log_source = "resource.type=\"cloud_run_revision\""
+
+  log_metrics = {
+    dedupe_hits = {
+      description = "Events and agent requests found already done (a provider or queue redelivery)."
+      filter      = "${local.log_source} AND jsonPayload.outcome=\"duplicate\""
+      labels      = { channel = "EXTRACT(jsonPayload.channel)" }
+      alert       = "Many redeliveries: a provider or the queue is retrying work that was done (a slow or failing acknowledgement?)."
+    }
+    breaker_open = {
+      description = "Calls refused by an open circuit breaker (provider sends or the AI)."
+      filter      = "${local.log_source} AND (jsonPayload.outcome=\"breaker_open\" OR (jsonPayload.reason=\"breaker_open\" AND jsonPayload.message=~\"^AI suggestion failed\"))"
+      labels      = { channel = "EXTRACT(jsonPayload.channel)" }
+      alert       = "A circuit breaker is open: a provider API or the AI endpoint keeps failing. Sends are retried by the queue; answers fall back to the deterministic engine."
+    }
+    send_failures = {
+      description = "Replies that failed permanently (recorded as failed, not retried)."
+      filter      = "${local.log_source} AND jsonPayload.message=\"send failed\""
+      labels      = { channel = "EXTRACT(jsonPayload.channel)", error = "EXTRACT(jsonPayload.error)" }
+      alert       = "Replies are failing permanently (the error label says why: outside the 24-h window, invalid payload, revoked token...)."
+    }
+    ai_fallbacks = {
+      description = "Answers where the AI step failed or was refused and the deterministic reply was used."
+      filter      = "${local.log_source} AND jsonPayload.outcome=\"ai_fallback\""
+      labels      = { reason = "EXTRACT(jsonPayload.reason)" }
+      alert       = "The AI step keeps falling back to the deterministic engine (the reason label: timeout, breaker_open, invalid output...)."
+    }
+    rejected_deliveries = {
+      description = "Webhook deliveries refused: bad or missing signature, refused handshake, oversized or malformed body."
+      filter      = "${local.log_source} AND jsonPayload.outcome=~\"^rejected_\""
+      labels      = { channel = "EXTRACT(jsonPayload.channel)", outcome = "EXTRACT(jsonPayload.outcome)" }
+      alert       = "Webhooks are refusing deliveries: a rotated or wrong app secret, or someone posting forged requests."
+    }
+  }
+}
+
+resource "google_logging_metric" "atende" {
+  for_each = local.log_metrics
+
+  project     = var.project_id
+  name        = "atende/${each.key}"
+  description = each.value.description
+  filter      = each.value.filter
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+
+    dynamic "labels" {
+      for_each = each.value.labels
+      content {
+        key         = labels.key
+        value_type  = "STRING"
+        description = "From the log line's ${labels.key}."
+      }
+    }
+  }
+
+  label_extractors = each.value.labels
+}
+
+resource "google_monitoring_alert_policy" "atende" {
+  for_each = local.log_metrics
+
+  project               = var.project_id
+  display_name          = "Atende ${var.environment}: ${replace(each.key, "_", " ")}"
+  combiner              = "OR"
+  enabled               = var.alerts_enabled
+  notification_channels = var.alert_notification_channels
+
+  conditions {
+    display_name = "${replace(each.key, "_", " ")} above ${var.alert_thresholds[each.key]} in ${var.alert_window_seconds} s"
+
+    condition_threshold {
+      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.atende[each.key].name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.alert_thresholds[each.key]
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "${var.alert_window_seconds}s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "1800s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "${each.value.alert}\n\nLogs: `${each.value.filter}`. See docs/deploy.md, \"Logs, metrics and alerts\"."
+  }
+}

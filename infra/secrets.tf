@@ -1,0 +1,35 @@
+# One Secret Manager secret per secret a function reads (atende.deployment), id = the name
+# lower-cased with dashes (atende.deployment.secret_id: WHATSAPP_APP_SECRET ->
+# whatsapp-app-secret).
+#
+# Terraform creates the secrets, never their values: no google_secret_manager_secret_version
+# here, so no secret ever lands in the Terraform state or the plan. Versions are added out
+# of band (docs/deploy.md): gcloud secrets versions add <id> --data-file=-
+#
+# Access is granted in modules/function, per function, to that function's own service
+# account, for exactly the secrets listed for it in functions.tf.
+
+locals {
+  secret_names = toset(flatten([
+    for group in [local.channels, local.workers, local.jobs, local.agents] : [
+      for spec in values(group) : spec.secrets
+    ]
+  ]))
+}
+
+resource "google_secret_manager_secret" "secret" {
+  for_each = local.secret_names
+
+  project   = var.project_id
+  secret_id = replace(lower(each.key), "_", "-")
+
+  labels = {
+    read-by = "atende"
+  }
+
+  # Automatic replication, Google-managed keys (customer_managed_encryption under auto {}
+  # where policy requires a Cloud KMS key).
+  replication {
+    auto {}
+  }
+}
