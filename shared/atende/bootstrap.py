@@ -15,9 +15,11 @@ from atende.ai.contract import ConversationAI
 from atende.channels.base import ChannelDeps, ChannelWiring, JobReport
 from atende.config import TASK_SHARED_SECRET, Settings
 from atende.errors import ConfigurationError
+from atende.pipeline.conversation_deps import AiStep, ConversationDeps
 from atende.pipeline.edge import WebhookEdge
 from atende.pipeline.follow_ups import FollowUps
-from atende.pipeline.process import AiStep, ConversationDeps, InboundProcessor, ProcessingPolicy
+from atende.pipeline.policy import ProcessingPolicy
+from atende.pipeline.process import InboundProcessor
 from atende.pipeline.rejections import audited
 from atende.pipeline.send import OutboundSender
 from atende.pipeline.tasks import PROCESS_INBOUND

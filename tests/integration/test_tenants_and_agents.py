@@ -17,7 +17,7 @@ from atende.fsm.machine import InvalidTransitionError
 from atende.pipeline.agent_desk import AgentDesk
 from atende.pipeline.follow_ups import FollowUps
 from atende.pipeline.inbound_decision import DecisionContext, admit_message, answer_inbox
-from atende.pipeline.process import ProcessingPolicy
+from atende.pipeline.policy import ProcessingPolicy
 from atende.tenants.config import DEFAULT_CONFIG, TenantConfig
 
 T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)

@@ -32,7 +32,7 @@ from atende.pipeline.inbound_decision import (
     apply_turn,
     decision_for,
 )
-from atende.pipeline.process import ProcessingPolicy
+from atende.pipeline.policy import ProcessingPolicy
 from atende.ports import Clock, CommentReply, InboundDecision, InboundStore, TenantDirectory
 
 logger = logging.getLogger(__name__)

@@ -10,6 +10,8 @@ fallback, audited as "stale_plan".
 
 from __future__ import annotations
 
+import logging
+
 from atende.ai.contract import (
     AiFailure,
     AiOutcome,
@@ -17,6 +19,10 @@ from atende.ai.contract import (
     AiUnavailableError,
     ConversationAI,
 )
+from atende.domain.audit import AuditKind
+from atende.ports import InboundDecision
+
+logger = logging.getLogger(__name__)
 
 
 class RecordingSuggester:
@@ -41,3 +47,14 @@ class ReplaySuggester:
 
     def __call__(self, request: AiRequest) -> AiOutcome:
         return self._recorded.get(request.fingerprint(), AiFailure(reason="stale_plan"))
+
+
+def log_fallbacks(plan: InboundDecision) -> None:
+    """One warning per deterministic fallback, with its reason: what the "AI fallbacks"
+    log-based metric counts (the audit trail has them too)."""
+    for entry in plan.audit:
+        if entry.kind == AuditKind.AI_DECISION and entry.detail.get("outcome") == "fallback":
+            logger.warning(
+                "AI fallback: the deterministic reply is used",
+                extra={"json_fields": {"outcome": "ai_fallback", "reason": entry.detail["reason"]}},
+            )

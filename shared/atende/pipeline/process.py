@@ -15,14 +15,10 @@ redelivery, ends in exactly one answer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import replace
 
 from pydantic import ValidationError
 
-from atende.ai.contract import ConversationAI
-from atende.conversation.appointments import appointment_notice
 from atende.conversation.idle import close_if_idle
 from atende.conversation.step import ConversationStep
 from atende.domain import keys
@@ -30,7 +26,6 @@ from atende.domain.audit import AuditEntry, AuditKind
 from atende.domain.comment import comment_record
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import (
-    CalendarEvent,
     CalendarEventCancelled,
     CalendarEventCreated,
     CalendarEventUpdated,
@@ -48,8 +43,9 @@ from atende.domain.events import (
 from atende.domain.session import Session
 from atende.errors import MalformedPayloadError
 from atende.observability.context import bind
-from atende.pipeline.ai_plan import RecordingSuggester, ReplaySuggester
-from atende.pipeline.calendar_sync import sync_calendar
+from atende.pipeline.ai_plan import RecordingSuggester, ReplaySuggester, log_fallbacks
+from atende.pipeline.calendar_events import CalendarEvents
+from atende.pipeline.conversation_deps import ConversationDeps
 from atende.pipeline.follow_ups import FollowUps
 from atende.pipeline.inbound_decision import (
     DEFAULT_TEXT_LIMIT,
@@ -60,6 +56,7 @@ from atende.pipeline.inbound_decision import (
     apply_turn,
     decision_for,
 )
+from atende.pipeline.policy import ProcessingPolicy
 from atende.pipeline.status_decision import decide_status
 from atende.pipeline.tasks import (
     PROCESS_INBOUND,
@@ -69,15 +66,12 @@ from atende.pipeline.tasks import (
     InboundTask,
 )
 from atende.ports import (
-    CalendarSync,
     Checkpoints,
     Clock,
     InboundDecision,
     InboundStore,
-    SessionReader,
     TaskQueue,
     TaskRequest,
-    TenantDirectory,
 )
 
 logger = logging.getLogger(__name__)
@@ -89,35 +83,6 @@ _RECORDED_KINDS: dict[type, AuditKind] = {
     CommentReceived: AuditKind.COMMENT,
     VideoPublished: AuditKind.CONTENT_PUBLISHED,
 }
-
-
-@dataclass(frozen=True)
-class ProcessingPolicy:
-    dedupe_ttl: timedelta
-    outbox_ttl: timedelta
-    #: How long a message waits before it is answered (see `Session.ready`).
-    answer_hold: timedelta
-
-
-@dataclass(frozen=True)
-class AiStep:
-    """The optional AI, with what the engine needs to ask it."""
-
-    ai: ConversationAI
-    history_chars: int
-    model: str | None = None
-
-
-@dataclass(frozen=True)
-class ConversationDeps:
-    """What the conversation reads besides the session: tenants, channel limits, the AI."""
-
-    tenants: TenantDirectory
-    sessions: SessionReader
-    text_limit: Callable[[str], int] = lambda _channel: DEFAULT_TEXT_LIMIT
-    ai: AiStep | None = None
-    #: A calendar channel's sync (for change notices that carry no changes themselves).
-    calendars: Callable[[str], CalendarSync] | None = None
 
 
 class InboundProcessor:
@@ -139,6 +104,9 @@ class InboundProcessor:
         self._policy = policy
         self._conversation = conversation
         self._follow_ups = FollowUps(queue)
+        self._calendar = CalendarEvents(
+            store, queue, self._follow_ups, clock, policy, conversation.calendars, self._context
+        )
 
     def handle(self, body: bytes, correlation_id: str) -> str:
         """Process one task body; returns the outcome (admitted, answered, duplicate, …)."""
@@ -164,11 +132,13 @@ class InboundProcessor:
             if isinstance(event, MessageReceived) and session is not None:
                 return self._logged(self._admit(task, event, session, correlation_id), event.type)
             if isinstance(event, CalendarSyncRequested):
-                return self._logged(self._calendar_sync(task, event, correlation_id), event.type)
+                return self._logged(self._calendar.sync(task, event, correlation_id), event.type)
             if isinstance(
                 event, CalendarEventCreated | CalendarEventUpdated | CalendarEventCancelled
             ):
-                return self._logged(self._appointment(task, event, correlation_id), event.type)
+                return self._logged(
+                    self._calendar.announce(task, event, correlation_id), event.type
+                )
             return self._logged(self._other(task, event_ref, correlation_id), event.type)
 
     @staticmethod
@@ -256,7 +226,7 @@ class InboundProcessor:
             plan = answer_inbox(
                 session, self._flow, replace(ctx, suggest=recorder), task.message_id
             )
-            _log_ai_fallbacks(plan)
+            log_fallbacks(plan)
         return replace(ctx, suggest=ReplaySuggester(recorder.recorded))
 
     def _idle(self, task: IdleTask, correlation_id: str) -> str:
@@ -319,85 +289,3 @@ class InboundProcessor:
         )
         recorded = self._store.record_event(key, dedupe, (audit,), comment)
         return f"recorded_{event.type}" if recorded else "duplicate"
-
-    def _calendar_sync(
-        self, task: InboundTask, event: CalendarSyncRequested, correlation_id: str
-    ) -> str:
-        """Fetch the changes the notice announces; each becomes its own task. Not deduped:
-        a repeated notice finds nothing new after the sync cursor."""
-        calendars = self._conversation.calendars
-        if calendars is None:
-            raise MalformedPayloadError("no calendar sync is configured")
-        changed = sync_calendar(
-            calendars(event.channel),
-            self._queue,
-            tenant_id=task.tenant_id,
-            calendar_id=event.calendar_id,
-            received_at=self._clock.now(),
-            correlation_id=correlation_id,
-        )
-        logger.info("calendar synced", extra={"json_fields": {"changes": changed}})
-        return "calendar_synced"
-
-    def _appointment(self, task: InboundTask, event: CalendarEvent, correlation_id: str) -> str:
-        """The notice of a calendar change, on the channel where the contact talks to us."""
-        now = self._clock.now()
-        key = keys.dedupe_key(event.channel, task.tenant_id, event.event_id)
-        dedupe = DedupeRecord(
-            channel=event.channel,
-            tenant_id=task.tenant_id,
-            event_type=event.type,
-            created_at=now,
-            expire_at=now + self._policy.dedupe_ttl,
-        )
-        channel, _, contact = (event.contact_ref or "").partition(":")
-        if not channel or not contact:
-            return self._appointment_unsent(task, event, key, dedupe, "no_contact", correlation_id)
-        session_id = keys.session_id(task.tenant_id, channel, contact)
-        ctx = self._context(task.tenant_id, session_id, correlation_id, channel)
-
-        def decide(session: Session) -> InboundDecision:
-            turn = appointment_notice(session, event, ctx.turn_context())
-            applied = apply_turn(turn, f"{event.channel}:{event.event_id}", ctx)
-            return decision_for(session, applied, ctx, activity=False)
-
-        outcome, session = self._store.act(key, dedupe, session_id, decide)
-        if outcome == "no_session" or session is None:
-            # We only write to someone on a channel where they already talk to us.
-            return self._appointment_unsent(
-                task, event, key, dedupe, "no_conversation", correlation_id
-            )
-        self._follow_ups.sends(session, correlation_id)
-        return "appointment_notified" if outcome == "applied" else "duplicate"
-
-    def _appointment_unsent(
-        self,
-        task: InboundTask,
-        event: CalendarEvent,
-        key: str,
-        dedupe: DedupeRecord,
-        reason: str,
-        correlation_id: str,
-    ) -> str:
-        audit = AuditEntry(
-            kind=AuditKind.APPOINTMENT,
-            at=dedupe.created_at,
-            channel=event.channel,
-            tenant_id=task.tenant_id,
-            event_id=keys.event_ref(event.channel, event.event_id),
-            correlation_id=correlation_id,
-            detail={"event_type": event.type, "notice": False, "reason": reason},
-        )
-        recorded = self._store.record_event(key, dedupe, (audit,))
-        return f"appointment_{reason}" if recorded else "duplicate"
-
-
-def _log_ai_fallbacks(plan: InboundDecision) -> None:
-    """One warning per deterministic fallback, with its reason: what the "AI fallbacks"
-    log-based metric counts (the audit trail has them too)."""
-    for entry in plan.audit:
-        if entry.kind == AuditKind.AI_DECISION and entry.detail.get("outcome") == "fallback":
-            logger.warning(
-                "AI fallback: the deterministic reply is used",
-                extra={"json_fields": {"outcome": "ai_fallback", "reason": entry.detail["reason"]}},
-            )

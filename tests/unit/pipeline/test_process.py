@@ -21,13 +21,10 @@ from atende.domain.events import (
     VideoPublished,
 )
 from atende.fsm.states import State
+from atende.pipeline.conversation_deps import AiStep, ConversationDeps
 from atende.pipeline.inbound_decision import HoldNotElapsedError
-from atende.pipeline.process import (
-    AiStep,
-    ConversationDeps,
-    InboundProcessor,
-    ProcessingPolicy,
-)
+from atende.pipeline.policy import ProcessingPolicy
+from atende.pipeline.process import InboundProcessor
 from atende.pipeline.tasks import AnswerTask, IdleTask, InboundTask
 from atende.ports import CalendarChanges
 from atende.tenants.config import AiConfig, TenantConfig

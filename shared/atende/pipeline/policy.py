@@ -1,0 +1,14 @@
+"""How long processing keeps things and how long a message waits before it is answered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class ProcessingPolicy:
+    dedupe_ttl: timedelta
+    outbox_ttl: timedelta
+    #: How long a message waits before it is answered (see `Session.ready`).
+    answer_hold: timedelta
