@@ -3,17 +3,15 @@ item we cannot interpret is kept as an `UnsupportedEvent`."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 
+from atende.channels.unsupported import EPOCH, unsupported_event
 from atende.domain.events import UnsupportedEvent
 
 CHANNEL = "discord"
 #: occurred_at of an item without a usable time: fixed, so ids and audit entries built from
 #: it stay stable across redeliveries.
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MALFORMED = "malformed_item"
 #: The interaction token is a credential (it answers as the app for 15 minutes); it travels
 #: only in `reply_context`, never in an event's `raw` copy.
@@ -23,12 +21,6 @@ REDACTED = "[redacted]"
 DISCORD_EPOCH_MS = 1420070400000
 _MAX_SNOWFLAKE_DIGITS = 20
 _SNOWFLAKE_BITS = 64
-
-
-def stable_item_id(item: object, prefix: str = "unsupported") -> str:
-    """Event id for an item with no usable provider id: a hash of its canonical JSON."""
-    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"))
-    return f"{prefix}:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def without_token(item: dict[str, Any]) -> dict[str, Any]:
@@ -45,17 +37,12 @@ def unsupported(
     contact_id: str | None = None,
     occurred_at: datetime = EPOCH,
 ) -> UnsupportedEvent:
-    """Keep an item we cannot interpret; a non-object item is wrapped as {"item": ...}."""
+    """Keep an item we cannot interpret, with its interaction token masked."""
     raw = without_token(item) if isinstance(item, dict) else {"item": item}
-    return UnsupportedEvent(
-        channel=CHANNEL,
-        event_id=event_id or stable_item_id(raw),
-        account_id=account_id,
-        contact_id=contact_id,
-        occurred_at=occurred_at,
-        raw=raw,
-        reason=reason,
-    )
+    return unsupported_event(
+        CHANNEL, raw, reason, account_id,
+        event_id=event_id, contact_id=contact_id, occurred_at=occurred_at,
+    )  # fmt: skip
 
 
 def snowflake_time(value: object) -> datetime | None:

@@ -14,16 +14,8 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from atende.channels.discord._common import (
-    EPOCH,
-    MALFORMED,
-    ident,
-    integer,
-    iso_time,
-    obj,
-    stable_item_id,
-    unsupported,
-)
+from atende.channels.discord._common import MALFORMED, ident, integer, iso_time, obj, unsupported
+from atende.channels.unsupported import EPOCH, stable_item_id
 from atende.domain.events import InboundEvent
 
 

@@ -8,8 +8,9 @@ made in the app) is skipped like a message echo: it is never a contact speaking.
 
 from __future__ import annotations
 
-from atende.channels.meta._values import EPOCH, MALFORMED, ident, obj, text, unsupported
+from atende.channels.meta._values import MALFORMED, ident, obj, text, unsupported
 from atende.channels.meta.parse import Change
+from atende.channels.unsupported import EPOCH
 from atende.domain.events import CommentReceived, InboundEvent
 
 COMMENTS = "comments"

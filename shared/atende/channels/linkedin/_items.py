@@ -10,17 +10,15 @@ notification we cannot identify becomes an `UnsupportedEvent` instead of an exce
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from atende.channels.linkedin.outbound import reply_context_for
+from atende.channels.unsupported import EPOCH, unsupported_event
 from atende.domain.events import CommentReceived, InboundEvent, UnsupportedEvent
 
 CHANNEL = "linkedin"
 #: occurred_at of an item without a usable timestamp: fixed, so redeliveries stay identical.
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MALFORMED = "malformed_item"
 
 #: The action that is a member's new comment on one of the organization's posts. The others
@@ -32,12 +30,6 @@ COMMENT_ACTION = "COMMENT"
 _MAX_MILLIS = 10**15
 
 
-def stable_item_id(item: object) -> str:
-    """Event id for an item without a usable notificationId: a hash of its canonical JSON."""
-    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"))
-    return "unsupported:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def unsupported(
     item: object,
     reason: str,
@@ -46,14 +38,9 @@ def unsupported(
     event_id: str | None = None,
     occurred_at: datetime = EPOCH,
 ) -> UnsupportedEvent:
-    """Keep an item we do not interpret; a non-object item is wrapped as {"item": ...}."""
-    return UnsupportedEvent(
-        channel=CHANNEL,
-        event_id=event_id or stable_item_id(item),
-        account_id=account_id,
-        occurred_at=occurred_at,
-        raw=item if isinstance(item, dict) else {"item": item},
-        reason=reason,
+    """Keep an item we do not interpret (see channels/unsupported.py)."""
+    return unsupported_event(
+        CHANNEL, item, reason, account_id, event_id=event_id, occurred_at=occurred_at
     )
 
 

@@ -5,15 +5,13 @@ cost the rest of a delivery."""
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 
-from atende.domain.events import UnsupportedEvent
+from atende.channels.unsupported import unsupported_event
 
 #: occurred_at of an item without a usable time: fixed, so ids and audit entries built from
 #: it stay stable across redeliveries.
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MALFORMED = "malformed_item"
 
 # Meta sends milliseconds in `entry[].messaging[].timestamp` and seconds in some test
@@ -23,37 +21,13 @@ _MILLISECONDS_FROM = 10**11
 _MAX_TIMESTAMP_DIGITS = 13
 
 
-def stable_item_id(item: object, prefix: str = "unsupported") -> str:
-    """An event id for an item without a usable provider id: a hash of its canonical JSON."""
-    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return f"{prefix}:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def digest(value: str) -> str:
     """A short PII-free stand-in for a contact id inside an event id."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
 
 
-def unsupported(
-    channel: str,
-    item: object,
-    reason: str,
-    account_id: str,
-    *,
-    event_id: str | None = None,
-    contact_id: str | None = None,
-    occurred_at: datetime = EPOCH,
-) -> UnsupportedEvent:
-    """Keep something we cannot interpret; a non-object item is wrapped as {"item": ...}."""
-    return UnsupportedEvent(
-        channel=channel,
-        event_id=event_id or stable_item_id(item),
-        account_id=account_id,
-        contact_id=contact_id,
-        occurred_at=occurred_at,
-        raw=item if isinstance(item, dict) else {"item": item},
-        reason=reason,
-    )
+#: Keep something we cannot interpret (see channels/unsupported.py).
+unsupported = unsupported_event
 
 
 def parse_time(value: object) -> datetime | None:

@@ -16,16 +16,15 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from atende.channels.meta._values import (
-    EPOCH,
     MALFORMED,
     digest,
     ident,
     obj,
     parse_time,
-    stable_item_id,
     text,
     unsupported,
 )
+from atende.channels.unsupported import EPOCH, stable_item_id
 from atende.domain.events import (
     InboundEvent,
     MediaRef,

@@ -7,11 +7,10 @@ cannot identify (no id, no status, no valid timestamp) becomes an `UnsupportedEv
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from atende.channels.unsupported import EPOCH, unsupported_event
 from atende.domain.events import (
     InboundEvent,
     MediaRef,
@@ -29,7 +28,6 @@ from atende.domain.events import (
 CHANNEL = "whatsapp"
 #: occurred_at of an unsupported item without a usable timestamp: fixed, so ids and audit
 #: entries built from it stay stable across redeliveries.
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MALFORMED = "malformed_item"
 
 # Unix seconds as Meta sends them; 12 digits reach year 33658, more is garbage.
@@ -50,12 +48,6 @@ _STATUS_EVENTS: dict[str, type[MessageSent | MessageDelivered | MessageRead]] = 
 }
 
 
-def stable_item_id(item: object) -> str:
-    """Event id for an item with no usable provider id: a hash of its canonical JSON."""
-    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"))
-    return "unsupported:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def unsupported(
     item: object,
     reason: str,
@@ -65,16 +57,11 @@ def unsupported(
     contact_id: str | None = None,
     occurred_at: datetime = EPOCH,
 ) -> UnsupportedEvent:
-    """Keep an item we cannot interpret; a non-object item is wrapped as {"item": ...}."""
-    return UnsupportedEvent(
-        channel=CHANNEL,
-        event_id=event_id or stable_item_id(item),
-        account_id=account_id,
-        contact_id=contact_id,
-        occurred_at=occurred_at,
-        raw=item if isinstance(item, dict) else {"item": item},
-        reason=reason,
-    )
+    """Keep an item we cannot interpret (see channels/unsupported.py)."""
+    return unsupported_event(
+        CHANNEL, item, reason, account_id,
+        event_id=event_id, contact_id=contact_id, occurred_at=occurred_at,
+    )  # fmt: skip
 
 
 def parse_timestamp(value: object) -> datetime | None:
