@@ -165,8 +165,9 @@ def test_accepts_a_good_token(authenticator: OidcAuthenticator, key: Key) -> Non
             {"aud": "https://us-central1-atende-dev.cloudfunctions.net/send_outbound"},
             "wrong_audience",
         ),
-        ({"exp": int(time.time()) - 120, "iat": int(time.time()) - 3720}, "token_expired"),
-        ({"iat": int(time.time()) + 600}, "token_not_yet_valid"),
+        # Times as offsets from when the test runs: collection can be many minutes earlier.
+        ({"exp": -120, "iat": -3720}, "token_expired"),
+        ({"iat": +600}, "token_not_yet_valid"),
         ({"email": "intruder@evil-project.iam.gserviceaccount.com"}, "wrong_email"),
         ({"email": None}, "wrong_email"),
         ({"email_verified": False}, "email_unverified"),
@@ -178,7 +179,12 @@ def test_accepts_a_good_token(authenticator: OidcAuthenticator, key: Key) -> Non
 def test_rejects_bad_claims(
     authenticator: OidcAuthenticator, key: Key, overrides: dict[str, Any], expected: str
 ) -> None:
-    assert rejection(authenticator, bearer(token(key, **overrides))) == expected
+    now = int(time.time())
+    claims = {
+        name: now + value if name in ("exp", "iat") and isinstance(value, int) else value
+        for name, value in overrides.items()
+    }
+    assert rejection(authenticator, bearer(token(key, **claims))) == expected
 
 
 def test_rejects_a_forged_signature(authenticator: OidcAuthenticator, key: Key) -> None:
