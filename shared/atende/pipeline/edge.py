@@ -38,10 +38,6 @@ class EdgeRequest:
     body: bytes = b""
 
 
-#: The edge's answers are the channels' webhook responses.
-EdgeResponse = WebhookResponse
-
-
 class WebhookEdge:
     def __init__(
         self, connector: WebhookConnector, queue: AsyncTaskQueue, max_body_bytes: int, clock: Clock
@@ -51,28 +47,28 @@ class WebhookEdge:
         self._max_body_bytes = max_body_bytes
         self._clock = clock
 
-    async def handle(self, request: EdgeRequest, correlation_id: str) -> EdgeResponse:
+    async def handle(self, request: EdgeRequest, correlation_id: str) -> WebhookResponse:
         with bind(channel=self._connector.channel, correlation_id=correlation_id):
             if request.method == "GET":
                 return self._handshake(request)
             if request.method == "POST":
                 return await self._deliver(request, correlation_id)
-            return EdgeResponse(405, "method not allowed")
+            return WebhookResponse(405, "method not allowed")
 
-    def _handshake(self, request: EdgeRequest) -> EdgeResponse:
+    def _handshake(self, request: EdgeRequest) -> WebhookResponse:
         try:
             answer = self._connector.handshake(request.query)
         except ConfigurationError:
             logger.error("webhook verification token is not configured; refusing handshake")
-            return EdgeResponse(403, "forbidden")
+            return WebhookResponse(403, "forbidden")
         except SignatureError:
             logger.warning(
                 "handshake refused", extra={"json_fields": {"outcome": "rejected_handshake"}}
             )
-            return EdgeResponse(403, "forbidden")
-        return answer if isinstance(answer, WebhookResponse) else EdgeResponse(200, answer)
+            return WebhookResponse(403, "forbidden")
+        return answer if isinstance(answer, WebhookResponse) else WebhookResponse(200, answer)
 
-    async def _deliver(self, request: EdgeRequest, correlation_id: str) -> EdgeResponse:
+    async def _deliver(self, request: EdgeRequest, correlation_id: str) -> WebhookResponse:
         if len(request.body) > self._max_body_bytes:
             return _rejected(413, "payload_too_large")
         try:
@@ -82,7 +78,7 @@ class WebhookEdge:
                 "webhook secret is not configured; refusing every delivery",
                 extra={"json_fields": {"outcome": "misconfigured"}},
             )
-            return EdgeResponse(500, "not configured")
+            return WebhookResponse(500, "not configured")
         except SignatureError as error:
             return _rejected(401, error.code)
         try:
@@ -100,7 +96,7 @@ class WebhookEdge:
                 "enqueue failed; asking the provider to retry",
                 extra={"json_fields": {"outcome": "enqueue_failed"}},
             )
-            return EdgeResponse(503, "retry later")
+            return WebhookResponse(503, "retry later")
         logger.info(
             "delivery accepted",
             extra={
@@ -132,6 +128,6 @@ class WebhookEdge:
         )
 
 
-def _rejected(status: int, reason: str) -> EdgeResponse:
+def _rejected(status: int, reason: str) -> WebhookResponse:
     logger.warning("delivery rejected", extra={"json_fields": {"outcome": f"rejected_{reason}"}})
-    return EdgeResponse(status, reason)
+    return WebhookResponse(status, reason)

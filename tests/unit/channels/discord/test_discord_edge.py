@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from atende.adapters.env_secrets import EnvSecretSource
+from atende.channels.base import WebhookResponse
 from atende.channels.discord import sample
 from atende.channels.discord.connector import DiscordConnector
 from atende.errors import TransientError
-from atende.pipeline.edge import EdgeRequest, EdgeResponse, WebhookEdge
+from atende.pipeline.edge import EdgeRequest, WebhookEdge
 from atende.pipeline.tasks import InboundTask
 from atende.ports import TaskRequest
 
@@ -79,7 +80,7 @@ def handle(request: EdgeRequest, queue: RecordingQueue | None = None, **options:
     return asyncio.run(edge(queue or RecordingQueue(), **options).handle(request, "corr-1"))
 
 
-def answer(response: EdgeResponse) -> dict[str, Any]:
+def answer(response: WebhookResponse) -> dict[str, Any]:
     assert response.status == 200
     assert response.media_type == "application/json"
     document: dict[str, Any] = json.loads(response.body)

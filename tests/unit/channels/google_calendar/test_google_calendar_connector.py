@@ -7,13 +7,14 @@ from typing import Any
 
 from gcal_support import CALENDAR, CALENDARS, SECRET, TENANT, FixedClock, fixture, secret_source
 
+from atende.channels.base import WebhookResponse
 from atende.channels.google_calendar import sample
 from atende.channels.google_calendar.channel_ids import channel_id, channel_token
 from atende.channels.google_calendar.connector import GoogleCalendarConnector
 from atende.domain import keys
 from atende.domain.events import CalendarSyncRequested
 from atende.errors import TransientError
-from atende.pipeline.edge import EdgeRequest, EdgeResponse, WebhookEdge
+from atende.pipeline.edge import EdgeRequest, WebhookEdge
 from atende.pipeline.tasks import InboundTask
 
 CHANNEL = channel_id(TENANT, CALENDAR, 1_764_082_800)
@@ -37,7 +38,7 @@ def deliver(
     secret: str | None = SECRET,
     calendars: dict[str, str] = CALENDARS,
     method: str = "POST",
-) -> EdgeResponse:
+) -> WebhookResponse:
     connector = GoogleCalendarConnector(secret_source(secret), calendars, FixedClock())
     edge = WebhookEdge(connector, queue or RecordingQueue(), 1024 * 1024, FixedClock())
     return asyncio.run(edge.handle(EdgeRequest(method=method, headers=headers, body=b""), "c"))

@@ -11,11 +11,12 @@ import pytest
 
 from atende.adapters.clock import SystemClock
 from atende.adapters.env_secrets import EnvSecretSource
+from atende.channels.base import WebhookResponse
 from atende.channels.youtube import sample
 from atende.channels.youtube.connector import YouTubeConnector
 from atende.domain.events import UnsupportedEvent, VideoPublished
 from atende.errors import TransientError
-from atende.pipeline.edge import EdgeRequest, EdgeResponse, WebhookEdge
+from atende.pipeline.edge import EdgeRequest, WebhookEdge
 from atende.pipeline.tasks import InboundTask
 from atende.ports import TaskRequest
 
@@ -71,7 +72,9 @@ def get(**query: str) -> EdgeRequest:
     return EdgeRequest(method="GET", query=query)
 
 
-def handle(queue: RecordingQueue, request: EdgeRequest, **kwargs: dict[str, str]) -> EdgeResponse:
+def handle(
+    queue: RecordingQueue, request: EdgeRequest, **kwargs: dict[str, str]
+) -> WebhookResponse:
     return asyncio.run(edge(queue, **kwargs).handle(request, "corr-yt"))
 
 
