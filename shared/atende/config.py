@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     outbound_queue: str = "atende-outbound"
     #: Where worker functions are reachable: `<base>/<function name>`.
     functions_base_url: str = "http://127.0.0.1:8080"
+    #: A worker function's own URL where it is not `<base>/<name>` (Cloud Run URLs, or one
+    #: local process per function), as JSON: {"process_inbound": "https://…"}.
+    function_urls: dict[str, str] = Field(default_factory=dict)
     #: host:port of a Cloud Tasks emulator; unset in the cloud.
     tasks_emulator_host: str | None = None
     #: How workers authenticate Cloud Tasks: OIDC in the cloud, a shared header locally.
@@ -66,4 +69,6 @@ class Settings(BaseSettings):
         return self.inbound_queue if queue == "inbound" else self.outbound_queue
 
     def function_url(self, function_name: str) -> str:
+        if function_name in self.function_urls:
+            return self.function_urls[function_name]
         return f"{self.functions_base_url.rstrip('/')}/{function_name}"

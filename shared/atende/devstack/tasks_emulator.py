@@ -105,6 +105,8 @@ class TasksEmulator:
         max_backoff: float = 1.0,
         reject_duplicate_names: bool = True,
         start_timeout: float = 30.0,
+        quiet: bool = False,
+        max_concurrent_dispatches: int = 1,
     ) -> None:
         self.port = port
         self.project = project
@@ -118,6 +120,10 @@ class TasksEmulator:
         self.max_backoff = max_backoff
         self.reject_duplicate_names = reject_duplicate_names
         self.start_timeout = start_timeout
+        #: Log warnings only (benchmarks: no log line per task).
+        self.quiet = quiet
+        #: Tasks of one queue dispatched at once (1: the stock emulator's one at a time).
+        self.max_concurrent_dispatches = max_concurrent_dispatches
         self.process: ManagedProcess | None = None
         self._client: tasks_v2.CloudTasksClient | None = None
         self._channel: grpc.Channel | None = None
@@ -144,6 +150,10 @@ class TasksEmulator:
             argv += ["-d", self.queue_path(queue)]
         if not self.reject_duplicate_names:
             argv.append("--allow-duplicate-names")
+        if self.quiet:
+            argv.append("--quiet")
+        if self.max_concurrent_dispatches > 1:
+            argv += ["--max-concurrent-dispatches", str(self.max_concurrent_dispatches)]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = ManagedProcess(
             "tasks-emulator", argv, env, self.run_dir / "tasks-emulator.log", cwd=self.run_dir

@@ -13,7 +13,10 @@ What it changes in the stock emulator:
 - rejects a task whose name was already used in the queue (ALREADY_EXISTS, like Cloud Tasks)
   until the queue is purged, unless --allow-duplicate-names;
 - a purge also drops a task that was being dispatched while it ran, and a task that
-  vanished mid-dispatch no longer kills the queue's worker thread.
+  vanished mid-dispatch no longer kills the queue's worker thread;
+- with --max-concurrent-dispatches N > 1, dispatches up to N tasks of a queue at once, as
+  Cloud Tasks does (the stock emulator dispatches one at a time, which makes it, not the
+  functions, the bottleneck of a load test).
 Writes --ready-file once the gRPC server is serving.
 """
 
@@ -36,7 +39,11 @@ from google.api_core.exceptions import AlreadyExists, NotFound
 logger = logging.getLogger("atende-tasks-emulator")
 
 _options = argparse.Namespace(
-    dispatch_deadline=600.0, min_backoff=0.1, max_backoff=1.0, allow_duplicate_names=False
+    dispatch_deadline=600.0,
+    min_backoff=0.1,
+    max_backoff=1.0,
+    allow_duplicate_names=False,
+    max_concurrent_dispatches=1,
 )
 _HOST = "127.0.0.1"  # loopback only, always
 _OPENER = request.build_opener(request.ProxyHandler({}))
@@ -150,6 +157,72 @@ def _submit_task(self, task_name, force_run=False):
     return task
 
 
+def _take_ready(state, queue_name, in_flight):
+    """Remove and return the first task of the queue that is due, or None."""
+    now = datetime.now(UTC)
+    with _lock:
+        pending = state._queue_tasks.get(queue_name, [])
+        for index, task in enumerate(pending):
+            if not task.schedule_time or task.schedule_time <= now:
+                in_flight.add(task.name)
+                return pending.pop(index)
+    return None
+
+
+def _dispatch(state, queue_name, task):
+    """What the stock submit_task does once it has taken the task off its queue."""
+    purges = _purges.get(queue_name, 0)
+    task.dispatch_count += 1
+    try:
+        status = _make_task_request(queue_name, task, None, None).status
+    except error.HTTPError as exc:
+        status = exc.code
+    except Exception as exc:  # connection refused, timeout…: the queue retries
+        logger.info("[TASKS] %s failed: %s", task.name, exc)
+        status = 500
+    task.last_attempt = {"response_status": {"code": status}}
+    if status < 400:
+        return
+    with _lock:
+        if _purges.get(queue_name, 0) != purges or queue_name not in state._queue_tasks:
+            return
+        if state._max_retries >= 0 and task.dispatch_count > state._max_retries:
+            logger.info("[TASKS] Giving up failed task %s", task.name)
+            return
+        count = max(task.dispatch_count, 1)
+        backoff = min(_options.min_backoff * 2 ** (count - 1), _options.max_backoff)
+        task.schedule_time = datetime.now(UTC) + timedelta(seconds=backoff)
+        state._queue_tasks[queue_name].append(task)
+
+
+def _process_queue_concurrently(self, queue):
+    """Keeps up to --max-concurrent-dispatches tasks of `queue` in flight."""
+    slots = threading.Semaphore(_options.max_concurrent_dispatches)
+    in_flight: set[str] = set()
+    pool = futures.ThreadPoolExecutor(_options.max_concurrent_dispatches)
+
+    def run(task):
+        try:
+            _dispatch(self._state, queue, task)
+        finally:
+            with _lock:
+                in_flight.discard(task.name)
+            slots.release()
+
+    while self._is_running.is_set() and queue in self._state._queue_tasks:
+        if self._state.queue(queue).state != server.Queue.State.RUNNING:
+            time.sleep(0.05)
+            continue
+        slots.acquire()
+        task = _take_ready(self._state, queue, in_flight)
+        if task is None:
+            slots.release()
+            time.sleep(0.01)
+            continue
+        pool.submit(run, task)
+    pool.shutdown(wait=False)
+
+
 _stock_make_task_request = server._make_task_request
 _stock_create_task = server.QueueState.create_task
 _stock_purge_queue = server.QueueState.purge_queue
@@ -162,6 +235,8 @@ def _patch() -> None:
     server.QueueState.create_task = _create_task
     server.QueueState.purge_queue = _purge_queue
     server.QueueState.submit_task = _submit_task
+    if _options.max_concurrent_dispatches > 1:
+        server.Processor._process_queue = _process_queue_concurrently
 
 
 def main(argv=None) -> None:
@@ -173,6 +248,7 @@ def main(argv=None) -> None:
     parser.add_argument("--min-backoff", type=float, default=0.1)
     parser.add_argument("--max-backoff", type=float, default=1.0)
     parser.add_argument("--allow-duplicate-names", action="store_true")
+    parser.add_argument("--max-concurrent-dispatches", type=int, default=1)
     parser.add_argument("--ready-file", type=Path)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -182,7 +258,13 @@ def main(argv=None) -> None:
     )
     # The stock logger notes every 0.1 s poll of a scheduled task; keep its warnings only.
     logging.getLogger("gcloud-tasks-emulator").setLevel(logging.WARNING)
-    for name in ("dispatch_deadline", "min_backoff", "max_backoff", "allow_duplicate_names"):
+    for name in (
+        "dispatch_deadline",
+        "min_backoff",
+        "max_backoff",
+        "allow_duplicate_names",
+        "max_concurrent_dispatches",
+    ):
         setattr(_options, name, getattr(args, name))
     _patch()
     emulator = server.create_server(
