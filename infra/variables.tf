@@ -76,7 +76,10 @@ variable "function_settings" {
     await the queue, so they take many requests at once; workers and the agent run their
     blocking work in asyncio's default thread pool (min(32, CPUs + 4) threads), so their
     concurrency stays near that pool's size; jobs run one at a time (two overlapping runs of a
-    watch or poll job would each open a channel or fetch the same changes).
+    watch or poll job would each open a channel or fetch the same changes). Memory comes from
+    `make bench` (docs/performance.md): the peak RSS of every function under load stays near
+    100 MiB (webhook at 200 connections, workers through 500 messages), so 256M, the smallest
+    size with a whole CPU, leaves more than half free.
   EOT
   type = map(object({
     memory          = string

@@ -15,13 +15,6 @@ from atende.ai.contract import ConversationAI
 from atende.channels.base import ChannelDeps, ChannelWiring, JobReport
 from atende.config import TASK_SHARED_SECRET, Settings
 from atende.errors import ConfigurationError
-from atende.pipeline.conversation_deps import AiStep, ConversationDeps
-from atende.pipeline.edge import WebhookEdge
-from atende.pipeline.follow_ups import FollowUps
-from atende.pipeline.policy import ProcessingPolicy
-from atende.pipeline.process import InboundProcessor
-from atende.pipeline.rejections import audited
-from atende.pipeline.send import OutboundSender
 from atende.pipeline.tasks import PROCESS_INBOUND
 from atende.ports import (
     AsyncTaskQueue,
@@ -42,7 +35,13 @@ from atende.ports import (
 )
 
 if TYPE_CHECKING:
+    # Imported where they are built: a webhook instance never loads the processing
+    # pipeline (nor a worker the webhook's), which keeps each cold start to its own code.
     from atende.pipeline.agent_desk import AgentDesk
+    from atende.pipeline.edge import WebhookEdge
+    from atende.pipeline.policy import ProcessingPolicy
+    from atende.pipeline.process import InboundProcessor
+    from atende.pipeline.send import OutboundSender
 
 T = TypeVar("T")
 
@@ -193,6 +192,8 @@ class Container:
 
     def webhook(self, channel: str) -> WebhookEdge:
         def build() -> WebhookEdge:
+            from atende.pipeline.edge import WebhookEdge
+
             connector = self._wiring(channel).connector(self._channel_deps())
             return WebhookEdge(
                 connector, self.async_task_queue, self.settings.max_body_bytes, self.clock
@@ -289,6 +290,8 @@ class Container:
         """The use case behind a worker function, recording permanently rejected input."""
 
         def build() -> Callable[[bytes, str], str]:
+            from atende.pipeline.rejections import audited
+
             handler = (
                 self.processor.handle if function_name == PROCESS_INBOUND else self.outbound.handle
             )
@@ -297,6 +300,8 @@ class Container:
         return self._once(f"worker:{function_name}", build)
 
     def _processing_policy(self) -> ProcessingPolicy:
+        from atende.pipeline.policy import ProcessingPolicy
+
         s = self.settings
         return ProcessingPolicy(
             dedupe_ttl=timedelta(days=s.dedupe_ttl_days),
@@ -308,6 +313,7 @@ class Container:
     def agent_desk(self) -> AgentDesk:
         def build() -> AgentDesk:
             from atende.pipeline.agent_desk import AgentDesk
+            from atende.pipeline.follow_ups import FollowUps
 
             return AgentDesk(
                 self.inbound_store,
@@ -325,6 +331,8 @@ class Container:
         def build() -> InboundProcessor:
             from atende.ai.settings import AiSettings
             from atende.conversation.engine import ConversationEngine
+            from atende.pipeline.conversation_deps import AiStep, ConversationDeps
+            from atende.pipeline.process import InboundProcessor
 
             ai = self.ai
             step = None
@@ -348,12 +356,16 @@ class Container:
     @property
     def outbound(self) -> OutboundSender:
         def build() -> OutboundSender:
+            from atende.pipeline.follow_ups import FollowUps
+            from atende.pipeline.send import OutboundSender
+
             return OutboundSender(
                 self.outbox_store,
                 _LazySenders(self.sender),
                 self.clock,
                 self.checkpoints,
                 timedelta(seconds=self.settings.reply_order_max_wait_seconds),
+                FollowUps(self.task_queue),
             )
 
         return self._once("outbound", build)

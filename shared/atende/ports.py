@@ -6,17 +6,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from atende.domain.audit import AuditEntry
-from atende.domain.comment import CommentRecord
-from atende.domain.dedupe import DedupeRecord
-from atende.domain.events import StatusEvent
-from atende.domain.handoff import HandoffRecord
-from atende.domain.outbox import OutboxRecord
-from atende.domain.session import Session
-from atende.errors import AtendeError
-from atende.tenants.config import TenantConfig
+if TYPE_CHECKING:
+    # Types only: a function imports the models it uses itself, so the webhook's cold start
+    # does not build the session, outbox and tenant models it never touches.
+    from atende.domain.audit import AuditEntry
+    from atende.domain.comment import CommentRecord
+    from atende.domain.dedupe import DedupeRecord
+    from atende.domain.events import StatusEvent
+    from atende.domain.handoff import HandoffRecord
+    from atende.domain.outbox import OutboxRecord
+    from atende.domain.session import PendingReply, Session
+    from atende.errors import AtendeError
+    from atende.tenants.config import TenantConfig
 
 QueueName = Literal["inbound", "outbound"]
 
@@ -205,6 +208,16 @@ class SendGate:
     action: Literal["send", "done", "wait", "hold", "suppress"]
     record: OutboxRecord | None
     audit: tuple[AuditEntry, ...] = ()
+    #: The session's unsettled replies, in order, as the transaction left them.
+    pending: tuple[PendingReply, ...] = ()
+
+
+@dataclass(frozen=True)
+class FinishedSend:
+    """What `OutboxStore.finish_send` saved, and the session's unsettled replies after it."""
+
+    record: OutboxRecord
+    pending: tuple[PendingReply, ...] = ()
 
 
 class OutboxStore(Protocol):
@@ -226,7 +239,7 @@ class OutboxStore(Protocol):
         *,
         release: bool,
         audit: tuple[AuditEntry, ...],
-    ) -> OutboxRecord:
+    ) -> FinishedSend:
         """Atomically apply an outcome to the freshest stored record (a status webhook may
         have touched it meanwhile); `release` removes it from the session's pending order."""
         ...

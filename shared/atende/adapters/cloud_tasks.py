@@ -29,25 +29,31 @@ class _TaskBuilder:
         return f"projects/{s.project}/locations/{s.location}/queues/{s.queue_id(task.queue)}"
 
     def build(self, task: TaskRequest) -> Any:
+        """The Cloud Tasks `Task`, built as its protobuf and wrapped: the proto-plus
+        constructors cost about five times as much, on the webhook's hot path."""
         from google.cloud import tasks_v2
+        from google.protobuf import timestamp_pb2
 
         url = self._settings.function_url(task.target)
         headers = {"content-type": "application/json", CORRELATION_HEADER: task.correlation_id}
-        http_request = tasks_v2.HttpRequest(
+        http_request = tasks_v2.HttpRequest.pb()(
             url=url, http_method=tasks_v2.HttpMethod.POST, headers=headers, body=task.body
         )
         if self._settings.task_auth == "oidc":
-            http_request.oidc_token = tasks_v2.OidcToken(
-                service_account_email=self._settings.tasks_service_account or "", audience=url
+            http_request.oidc_token.service_account_email = (
+                self._settings.tasks_service_account or ""
             )
+            http_request.oidc_token.audience = url
         elif self._task_secret:
             http_request.headers[TASK_TOKEN_HEADER] = self._task_secret
-        built = tasks_v2.Task(
+        built = tasks_v2.Task.pb()(
             name=f"{self.queue_path(task)}/tasks/{task.task_id}", http_request=http_request
         )
         if task.schedule_at is not None:
-            built.schedule_time = task.schedule_at
-        return built
+            schedule = timestamp_pb2.Timestamp()
+            schedule.FromDatetime(task.schedule_at)
+            built.schedule_time.CopyFrom(schedule)
+        return tasks_v2.Task.wrap(built)
 
 
 def make_client(emulator_host: str | None, *, asynchronous: bool) -> Any:

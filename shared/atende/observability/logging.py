@@ -89,8 +89,40 @@ def _build_handler(stream: IO[str], project: str | None) -> logging.Handler:
     handler.addFilter(RedactionFilter())
     for existing in library_filters:
         handler.addFilter(existing)
-    setattr(handler, _MARK, True)
     return handler
+
+
+class DeferredStructuredHandler(logging.Handler):
+    """Stands in for the Cloud Logging handler until a record reaches it, then builds it.
+
+    google.cloud.logging takes a few hundred milliseconds to import; a webhook answering a
+    valid delivery logs nothing at INFO, so its cold start no longer pays for it, and a
+    function that logs pays once, on its first line, exactly as before.
+    """
+
+    def __init__(self, stream: IO[str], project: str | None) -> None:
+        super().__init__()
+        self._stream = stream
+        self._project = project
+        self._built: logging.Handler | None = None
+        self._build_lock = threading.Lock()
+        setattr(self, _MARK, True)
+
+    @property
+    def target(self) -> logging.Handler:
+        """The structured handler, built on first use."""
+        if self._built is None:
+            with self._build_lock:
+                if self._built is None:
+                    self._built = _build_handler(self._stream, self._project)
+        return self._built
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        # The real handler's filters (context, redaction, the library's) run there.
+        return bool(self.target.handle(record))
+
+    def emit(self, record: logging.LogRecord) -> None:  # pragma: no cover - handle() delegates
+        self.target.emit(record)
 
 
 def configure_logging(
@@ -106,7 +138,9 @@ def configure_logging(
     root = logging.getLogger()
     with _lock:
         if not any(getattr(handler, _MARK, False) for handler in root.handlers):
-            handler = _build_handler(stream if stream is not None else sys.stdout, project)
+            handler = DeferredStructuredHandler(
+                stream if stream is not None else sys.stdout, project
+            )
             for existing in list(root.handlers):
                 root.removeHandler(existing)
             root.addHandler(handler)
@@ -116,7 +150,8 @@ def configure_logging(
                 # google-api-core stops the "google" logger propagating when it finds it
                 # unconfigured; its warnings must reach our handler (and its redaction).
                 noisy.propagate = True
-        root.setLevel(numeric)
+        if root.level != numeric:  # setLevel empties every logger's level cache
+            root.setLevel(numeric)
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -1,18 +1,17 @@
-"""The webhook use case: verify, parse, enqueue one task per event, answer fast.
+"""The webhook use case: verify, parse, enqueue the events (pipeline/inbound_batcher.py),
+answer fast.
 
 No session work, no outbound call and no AI here: this is what providers wait on.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from atende.channels.base import WebhookConnector, WebhookResponse
-from atende.domain import keys
 from atende.domain.events import InboundEvent, UnsupportedEvent
 from atende.errors import (
     ConfigurationError,
@@ -21,8 +20,9 @@ from atende.errors import (
     TransientError,
 )
 from atende.observability.context import bind
-from atende.pipeline.tasks import PROCESS_INBOUND, InboundTask
-from atende.ports import AsyncTaskQueue, Clock, TaskRequest
+from atende.pipeline.inbound_batcher import InboundBatcher
+from atende.pipeline.tasks import InboundTask
+from atende.ports import AsyncTaskQueue, Clock
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class WebhookEdge:
         self, connector: WebhookConnector, queue: AsyncTaskQueue, max_body_bytes: int, clock: Clock
     ) -> None:
         self._connector = connector
-        self._queue = queue
+        self._batcher = InboundBatcher(queue)
         self._max_body_bytes = max_body_bytes
         self._clock = clock
 
@@ -90,14 +90,15 @@ class WebhookEdge:
             task for event in events if (task := self._task(event, received_at, correlation_id))
         ]
         try:
-            await asyncio.gather(*(self._queue.enqueue(task) for task in tasks))
+            await self._batcher.enqueue(tasks, correlation_id)
         except TransientError:
             logger.error(
                 "enqueue failed; asking the provider to retry",
                 extra={"json_fields": {"outcome": "enqueue_failed"}},
             )
             return WebhookResponse(503, "retry later")
-        logger.info(
+        # DEBUG: the platform's request log already has every delivery's status and latency.
+        logger.debug(
             "delivery accepted",
             extra={
                 "json_fields": {"outcome": "enqueued", "events": len(events), "tasks": len(tasks)}
@@ -107,7 +108,7 @@ class WebhookEdge:
 
     def _task(
         self, event: InboundEvent, received_at: datetime, correlation_id: str
-    ) -> TaskRequest | None:
+    ) -> InboundTask | None:
         tenant = self._connector.tenant_for(event)
         if tenant is None and isinstance(event, UnsupportedEvent):
             # Kept and audited even when no account can be read from it: never lost.
@@ -118,13 +119,8 @@ class WebhookEdge:
                 extra={"json_fields": {"outcome": "unknown_account", "event_type": event.type}},
             )
             return None
-        task = InboundTask(tenant_id=tenant, event=event, received_at=received_at)
-        return TaskRequest(
-            queue="inbound",
-            task_id=keys.inbound_task_id(event.channel, event.event_id),
-            target=PROCESS_INBOUND,
-            body=task.model_dump_json().encode(),
-            correlation_id=correlation_id,
+        return InboundTask(
+            tenant_id=tenant, event=event, received_at=received_at, correlation_id=correlation_id
         )
 
 

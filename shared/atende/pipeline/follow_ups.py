@@ -19,10 +19,11 @@ class FollowUps:
         self._queue = queue
 
     def sends(self, session: Session, correlation_id: str) -> None:
-        """Every unsettled reply of the session: the ones just created, and any whose task
-        a crash kept from being enqueued."""
-        for pending in session.outbound_pending:
-            self.send(pending.outbox_id, correlation_id)
+        """The session's first unsettled reply (just created, or one whose task a crash kept
+        from being enqueued). Each later one is enqueued by send_outbound when the one
+        before it settles, so no reply's task spins waiting for its turn."""
+        if session.outbound_pending:
+            self.send(session.outbound_pending[0].outbox_id, correlation_id)
 
     def send(self, outbox_id: str, correlation_id: str) -> None:
         self._queue.enqueue(

@@ -15,6 +15,7 @@ redelivery, ends in exactly one answer.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import replace
 
 from pydantic import ValidationError
@@ -41,7 +42,7 @@ from atende.domain.events import (
     VideoPublished,
 )
 from atende.domain.session import Session
-from atende.errors import MalformedPayloadError
+from atende.errors import MalformedPayloadError, PermanentError, TransientError
 from atende.observability.context import bind
 from atende.pipeline.ai_plan import RecordingSuggester, ReplaySuggester, log_fallbacks
 from atende.pipeline.calendar_events import CalendarEvents
@@ -63,6 +64,7 @@ from atende.pipeline.tasks import (
     PROCESS_TASK,
     AnswerTask,
     IdleTask,
+    InboundBatch,
     InboundTask,
 )
 from atende.ports import (
@@ -119,6 +121,33 @@ class InboundProcessor:
                 if isinstance(task, IdleTask):
                     return self._logged(self._idle(task, correlation_id), "idle")
                 return self._logged(self._answer(task, correlation_id), "answer")
+        if isinstance(task, InboundBatch):
+            return self._batch(task, correlation_id)
+        return self._event(task, task.correlation_id or correlation_id)
+
+    def _batch(self, batch: InboundBatch, correlation_id: str) -> str:
+        """Each event on its own, as if it had its own task. A permanent failure is the
+        event's alone (recorded, as for a single task); a transient one retries the whole
+        batch once the others are done, and those are then found done (dedupe)."""
+        outcomes: Counter[str] = Counter()
+        retry: TransientError | None = None
+        for task in batch.tasks:
+            try:
+                outcomes[self._event(task, task.correlation_id or correlation_id)] += 1
+            except TransientError as error:
+                retry = retry or error
+                outcomes[error.code] += 1
+            except PermanentError as error:
+                logger.error(
+                    "permanent failure of a batched event",
+                    extra={"json_fields": {"outcome": error.code}},
+                )
+                outcomes[error.code] += 1
+        if retry is not None:
+            raise retry
+        return ",".join(f"{outcome}={count}" for outcome, count in sorted(outcomes.items()))
+
+    def _event(self, task: InboundTask, correlation_id: str) -> str:
         event = task.event
         session = None
         if isinstance(event, MessageReceived):

@@ -1,4 +1,5 @@
-"""The `send_outbound` use case: send one outbox record at most once, in session order."""
+"""The `send_outbound` use case: send one outbox record at most once, in session order, then
+enqueue the session's next reply (replies are enqueued one at a time, each by the one before)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 
 from atende.domain.audit import AuditKind
 from atende.domain.outbox import OutboxRecord
+from atende.domain.session import PendingReply
 from atende.errors import (
     InvalidOutboundMessageError,
     MalformedPayloadError,
@@ -19,9 +21,10 @@ from atende.errors import (
 )
 from atende.observability.context import bind
 from atende.pipeline import send_decision
+from atende.pipeline.follow_ups import FollowUps
 from atende.pipeline.send_decision import SendContext, audit_entry
 from atende.pipeline.tasks import OutboundTask
-from atende.ports import Checkpoints, Clock, OutboxStore, ProviderSender, SendGate
+from atende.ports import Checkpoints, Clock, FinishedSend, OutboxStore, ProviderSender, SendGate
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +37,9 @@ class OutboundSender:
         clock: Clock,
         checkpoints: Checkpoints,
         max_order_wait: timedelta,
+        follow_ups: FollowUps,
     ) -> None:
+        self._follow_ups = follow_ups
         self._store = store
         self._senders = senders
         self._clock = clock
@@ -68,30 +73,45 @@ class OutboundSender:
                 logger.info("outbound task handled", extra={"json_fields": {"outcome": outcome}})
                 return outcome
 
+    def _next_in_order(
+        self, outbox_id: str, pending: tuple[PendingReply, ...], correlation_id: str
+    ) -> None:
+        """Enqueue the reply whose turn it is now: the session's first unsettled one once
+        this one left the order, or the one after this one when this one has kept it
+        waiting past the maximum wait (it will bypass it)."""
+        if not pending:
+            return
+        head = pending[0]
+        if head.outbox_id != outbox_id:
+            self._follow_ups.send(head.outbox_id, correlation_id)
+        elif len(pending) > 1 and self._clock.now() - head.queued_at >= self._max_order_wait:
+            self._follow_ups.send(pending[1].outbox_id, correlation_id)
+
     def _context(self, correlation_id: str) -> SendContext:
         return SendContext(self._clock.now(), self._max_order_wait, correlation_id)
 
     def _act(self, gate: SendGate, correlation_id: str) -> str:
-        if gate.action == "done":
-            return (
-                "unknown_record" if gate.record is None else f"already_{gate.record.status.value}"
-            )
+        record = gate.record
         if gate.action == "wait":
             raise WaitingForEarlierReplyError("an earlier reply of this session is unsettled")
-        if gate.action == "suppress":
-            logger.info("automated reply suppressed: the contact opted out")
-            return "suppressed"
-        if gate.action == "hold" or gate.record is None:
+        if gate.action != "send" or record is None:
+            if record is not None:
+                self._next_in_order(record.id, gate.pending, correlation_id)
+            if gate.action == "done":
+                return "unknown_record" if record is None else f"already_{record.status.value}"
+            if gate.action == "suppress":
+                logger.info("automated reply suppressed: the contact opted out")
+                return "suppressed"
             logger.warning("send outcome unknown; held for review")
             return "needs_review"
-        record = gate.record
         sender = self._senders.get(record.channel)
         try:
             if sender is None:
                 raise PermanentError(f"no sender for channel {record.channel}", code="no_sender")
             result = sender.send(record)
         except (PermanentError, TransientError) as error:
-            self._record_failure(record, error, correlation_id)
+            finished = self._record_failure(record, error, correlation_id)
+            self._next_in_order(record.id, finished.pending, correlation_id)
             if isinstance(error, TransientError):
                 raise
             return "failed"
@@ -100,17 +120,18 @@ class OutboundSender:
         entry = audit_entry(
             record, AuditKind.SEND_OUTCOME, ctx, outcome="sent", attempts=result.attempts
         )
-        self._store.finish_send(
+        finished = self._store.finish_send(
             record.id,
             lambda current: send_decision.sent(current, ctx.now, result),
             release=True,
             audit=(entry,),
         )
+        self._next_in_order(record.id, finished.pending, correlation_id)
         return "sent"
 
     def _record_failure(
         self, record: OutboxRecord, error: PermanentError | TransientError, correlation_id: str
-    ) -> None:
+    ) -> FinishedSend:
         ctx = self._context(correlation_id)
         permanent = isinstance(error, PermanentError)
         outcome = "failed" if permanent else "retrying"
@@ -128,7 +149,7 @@ class OutboundSender:
             error=error.code,
             attempts=error.attempts,
         )
-        self._store.finish_send(
+        return self._store.finish_send(
             record.id,
             lambda current: send_decision.failed(current, ctx.now, error),
             release=permanent,

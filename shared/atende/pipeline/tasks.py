@@ -23,6 +23,19 @@ class InboundTask(BaseModel):
     event: InboundEvent
     #: When the webhook accepted it: the answering hold counts from here.
     received_at: datetime | None = None
+    #: The delivery's correlation id, when the event travels in a batch of several
+    #: deliveries (a single event's task carries it in a header).
+    correlation_id: str | None = None
+
+
+class InboundBatch(BaseModel):
+    """Events of several deliveries that reached one webhook instance together, enqueued as
+    one task (see pipeline/inbound_batcher.py); each is processed as its own InboundTask."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["batch"] = "batch"
+    tasks: tuple[InboundTask, ...] = Field(min_length=1)
 
 
 class AnswerTask(BaseModel):
@@ -52,7 +65,9 @@ class IdleTask(BaseModel):
     due_at: datetime
 
 
-ProcessTask = Annotated[InboundTask | AnswerTask | IdleTask, Field(discriminator="kind")]
+ProcessTask = Annotated[
+    InboundTask | InboundBatch | AnswerTask | IdleTask, Field(discriminator="kind")
+]
 PROCESS_TASK: TypeAdapter[ProcessTask] = TypeAdapter(ProcessTask)
 
 

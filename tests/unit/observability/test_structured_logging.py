@@ -12,7 +12,7 @@ from google.cloud.logging_v2.handlers import StructuredLogHandler
 
 from atende.errors import ConfigurationError
 from atende.observability import bind, configure_logging, get_logger, new_correlation_id
-from atende.observability.logging import NOISY_LOGGERS
+from atende.observability.logging import NOISY_LOGGERS, DeferredStructuredHandler
 
 SESSION_ID = hashlib.sha256(b"session").hexdigest()[:40]
 DEDUPE_KEY = hashlib.sha256(b"dedupe").hexdigest()
@@ -50,7 +50,7 @@ def stream(pristine_root: logging.Logger) -> io.StringIO:
 
 def structured_handlers() -> list[logging.Handler]:
     # pytest adds its own capturing handlers to the root logger during each test.
-    return [h for h in logging.getLogger().handlers if isinstance(h, StructuredLogHandler)]
+    return [h for h in logging.getLogger().handlers if isinstance(h, DeferredStructuredHandler)]
 
 
 def lines(buffer: io.StringIO) -> list[dict[str, Any]]:
@@ -189,3 +189,17 @@ def test_noisy_libraries_are_lowered(stream: io.StringIO) -> None:
 def test_unknown_level_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         configure_logging("LOUD")
+
+
+def test_the_cloud_logging_handler_is_built_with_the_first_line_only(
+    pristine_root: logging.Logger,
+) -> None:
+    buffer = io.StringIO()
+    configure_logging("INFO", stream=buffer)
+    (deferred,) = structured_handlers()
+    assert deferred._built is None  # nothing logged yet: google.cloud.logging not needed
+    get_logger("atende.x").debug("below the level")
+    assert deferred._built is None and buffer.getvalue() == ""
+    get_logger("atende.x").info("first")
+    assert isinstance(deferred.target, StructuredLogHandler)
+    assert [line["message"] for line in lines(buffer)] == ["first"]

@@ -20,12 +20,13 @@ from atende.domain.events import (
     ReactionReceived,
     VideoPublished,
 )
+from atende.errors import TransientError
 from atende.fsm.states import State
 from atende.pipeline.conversation_deps import AiStep, ConversationDeps
 from atende.pipeline.inbound_decision import HoldNotElapsedError
 from atende.pipeline.policy import ProcessingPolicy
 from atende.pipeline.process import InboundProcessor
-from atende.pipeline.tasks import AnswerTask, IdleTask, InboundTask
+from atende.pipeline.tasks import AnswerTask, IdleTask, InboundBatch, InboundTask
 from atende.ports import CalendarChanges
 from atende.tenants.config import AiConfig, TenantConfig
 
@@ -376,7 +377,11 @@ def test_an_appointment_sends_its_notice_where_the_contact_talks_to_us_once():
     ]
     assert notices[0].channel == "whatsapp" and notices[0].recipient == CONTACT
     assert store.sessions[SESSION].activity_seq == seq  # an appointment is not activity
-    assert any(t.task_id == keys.outbound_task_id(notices[0].id) for t in queue.tasks)
+    # Queued behind the greeting's replies (not sent in this test): send_outbound enqueues
+    # it when they settle; the session's first unsettled reply has its task.
+    pending = [p.outbox_id for p in store.sessions[SESSION].outbound_pending]
+    assert pending[-1] == notices[0].id
+    assert any(t.task_id == keys.outbound_task_id(pending[0]) for t in queue.tasks)
     cancelled = appointment(CalendarEventCancelled, version="2")
     assert processor.handle(inbound(cancelled), "corr") == "appointment_notified"
     details = [e.detail for e in store.audit if e.kind == AuditKind.APPOINTMENT]
@@ -409,3 +414,42 @@ def test_a_calendar_change_notice_enqueues_each_change_then_moves_the_cursor():
     ]
     # The cursor moved only once both changes were queued.
     assert processor.calendar.advanced == [("agenda@loja.example", {"token": "next"}, 2)]
+
+
+def test_a_batch_task_processes_each_event_as_its_own_task_and_one_bad_event_spoils_nothing():
+    processor, store, queue, clock, _ = build()
+    hello = InboundTask(tenant_id="demo", event=text("wamid.1", "Oi"), received_at=clock.now())
+    no_contact = InboundTask(
+        tenant_id="demo",
+        event=text("wamid.2", "Oi").model_copy(update={"contact_id": ""}),
+        received_at=clock.now(),
+    )
+    batch = InboundBatch(tasks=(hello, no_contact, hello)).model_dump_json().encode()
+    outcome = processor.handle(batch, "corr")
+    assert outcome == "admitted=1,malformed_payload=1,present=1"
+    assert [m.event.message_id for m in store.sessions[SESSION].inbox] == ["wamid.1"]
+    assert [t.task_id for t in queue.tasks] == [keys.answer_task_id(SESSION, "wamid.1")] * 2
+
+
+def test_a_transient_failure_in_a_batch_retries_it_after_the_other_events_are_done(monkeypatch):
+    processor, store, _, clock, _ = build()
+    tasks = tuple(
+        InboundTask(tenant_id="demo", event=text(f"wamid.{n}", "Oi"), received_at=clock.now())
+        for n in range(3)
+    )
+    real_admit = store.admit
+    calls = []
+
+    def flaky_admit(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise TransientError("store unavailable", code="store_unavailable")
+        return real_admit(*args, **kwargs)
+
+    monkeypatch.setattr(store, "admit", flaky_admit)
+    body = InboundBatch(tasks=tasks).model_dump_json().encode()
+    with pytest.raises(TransientError):
+        processor.handle(body, "corr")
+    assert len(store.sessions[SESSION].inbox) == 2  # the first and the third went in
+    assert processor.handle(body, "corr") == "admitted=1,present=2"
+    assert len(store.sessions[SESSION].inbox) == 3

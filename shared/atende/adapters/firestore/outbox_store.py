@@ -4,6 +4,7 @@ session's reply order."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from atende.adapters.firestore import codec
@@ -12,7 +13,7 @@ from atende.domain.audit import AuditEntry
 from atende.domain.outbox import OutboxRecord
 from atende.domain.session import Session
 from atende.errors import PermanentError
-from atende.ports import Clock, SendGate
+from atende.ports import Clock, FinishedSend, SendGate
 
 
 class FirestoreOutboxStore:
@@ -27,14 +28,16 @@ class FirestoreOutboxStore:
         option = self._db.write_option(last_update_time=snapshot.update_time)
         transaction.update(snapshot.reference, document, option=option)
 
-    def _release(self, transaction: Any, session_snap: Any, outbox_id: str) -> None:
+    def _release(self, transaction: Any, session_snap: Any, outbox_id: str) -> Session | None:
+        """Take the record out of the session's reply order; the session as saved."""
         if not session_snap.exists:
-            return
+            return None
         session = Session.model_validate(session_snap.to_dict())
         if all(item.outbox_id != outbox_id for item in session.outbound_pending):
-            return
+            return session
         released = session.without_pending(outbox_id).next_version(self._clock.now())
         self._save(transaction, session_snap, codec.to_document(released))
+        return released
 
     def _audit(self, transaction: Any, entries: tuple[AuditEntry, ...]) -> None:
         for entry in entries:
@@ -66,9 +69,9 @@ class FirestoreOutboxStore:
             if gate.action in ("hold", "suppress") or record.settled:
                 # Settled elsewhere too (a status webhook confirming a send we could not
                 # record): later replies of the session must not wait for it.
-                self._release(transaction, session_snap, outbox_id)
+                session = self._release(transaction, session_snap, outbox_id)
             self._audit(transaction, gate.audit)
-            return gate
+            return replace(gate, pending=session.outbound_pending if session else ())
 
         gate: SendGate = run_transaction(self._db, body)
         return gate
@@ -80,8 +83,8 @@ class FirestoreOutboxStore:
         *,
         release: bool,
         audit: tuple[AuditEntry, ...],
-    ) -> OutboxRecord:
-        def body(transaction: Any) -> OutboxRecord:
+    ) -> FinishedSend:
+        def body(transaction: Any) -> FinishedSend:
             record_snap = self._ref(codec.OUTBOX, outbox_id).get(transaction=transaction)
             if not record_snap.exists:
                 raise PermanentError("outbox record vanished", code="outbox_missing")
@@ -90,12 +93,16 @@ class FirestoreOutboxStore:
             updated = apply(record)
             self._save(transaction, record_snap, codec.to_document(updated))
             if release:
-                self._release(transaction, session_snap, outbox_id)
+                session = self._release(transaction, session_snap, outbox_id)
+            elif session_snap.exists:
+                session = Session.model_validate(session_snap.to_dict())
+            else:
+                session = None
             self._audit(transaction, audit)
-            return updated
+            return FinishedSend(updated, session.outbound_pending if session else ())
 
-        updated: OutboxRecord = run_transaction(self._db, body)
-        return updated
+        finished: FinishedSend = run_transaction(self._db, body)
+        return finished
 
     def for_session(self, session_id: str) -> list[OutboxRecord]:
         from google.cloud.firestore_v1.base_query import FieldFilter
