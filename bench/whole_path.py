@@ -183,6 +183,28 @@ def _wait_answered(
         time.sleep(0.25)
 
 
+_UNSETTLED = {"pending", "sending", "retrying"}
+
+
+def _wait_settled(
+    sandbox: SandboxClient, firestore_host: str, timeout: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every outbox record settled and its send seen by the sandbox (replies after a
+    message's first one may still be on their way): (sandbox requests, outbox records)."""
+    from google.cloud import firestore
+
+    os.environ["FIRESTORE_EMULATOR_HOST"] = firestore_host
+    client = firestore.Client(project=environment.PROJECT)
+    deadline = time.monotonic() + timeout
+    while True:
+        outbox = [doc.to_dict() or {} for doc in client.collection("outbox").stream()]
+        received = sandbox.requests()
+        settled = not any(record.get("status") in _UNSETTLED for record in outbox)
+        if (settled and len(received) >= len(outbox)) or time.monotonic() > deadline:
+            return received, outbox
+        time.sleep(0.5)
+
+
 def run(work_dir: Path, *, timeout: float = 300.0) -> WholePathResult:
     work_dir.mkdir(parents=True, exist_ok=True)
     firestore = FirestoreEmulator(free_port(), environment.PROJECT, work_dir)
@@ -244,10 +266,11 @@ def run(work_dir: Path, *, timeout: float = 300.0) -> WholePathResult:
         cpu_before = _cpu(processes)
         began = time.time()
         load.run()
-        received = _wait_answered(sandbox, wanted, timeout)
+        _wait_answered(sandbox, wanted, timeout)
+        received, outbox = _wait_settled(sandbox, firestore.host, timeout)
         cpu = {name: round(after - cpu_before[name], 1) for name, after in _cpu(processes).items()}
         time.sleep(1.0)  # let the last counts reach their files
-        result = _result(load, wanted, received, began, servers, firestore.host, rate)
+        result = _result(load, wanted, received, outbox, began, servers, rate)
         result.cpu_seconds = cpu
         return result
     finally:
@@ -265,8 +288,8 @@ def _cpu(processes: dict[str, ManagedProcess | None]) -> dict[str, float]:
 
 
 def _result(
-    load: _Load, wanted: dict[str, str], received: list[dict[str, Any]], began: float,
-    servers: dict[str, FunctionServer], firestore_host: str, rate: float,
+    load: _Load, wanted: dict[str, str], received: list[dict[str, Any]],
+    outbox: list[dict[str, Any]], began: float, servers: dict[str, FunctionServer], rate: float,
 ) -> WholePathResult:  # fmt: skip
     arrival: dict[str, float] = {}
     per_id = Counter[str]()
@@ -282,12 +305,7 @@ def _result(
     by_function = {name: server.firestore_operations() for name, server in servers.items()}
     for counted in by_function.values():
         ops.update(counted)
-    from google.cloud import firestore
-
-    os.environ["FIRESTORE_EMULATOR_HOST"] = firestore_host
-    client = firestore.Client(project=environment.PROJECT)
-    outbox = [doc.to_dict() or {} for doc in client.collection("outbox").stream()]
-    last = max(arrival.values(), default=time.time())
+    last = max(arrival.values(), default=time.time())  # the last reply of all
     return WholePathResult(
         messages=len(wanted),
         seconds=last - began,

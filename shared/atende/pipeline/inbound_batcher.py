@@ -52,6 +52,8 @@ class InboundBatcher:
         self._max_bytes = max_bytes
         self._waiting: list[_Delivery] = []
         self._flushing = False
+        #: The running flush: the loop keeps only a weak reference to a task.
+        self._flusher: asyncio.Task[None] | None = None
 
     async def enqueue(self, tasks: list[InboundTask], correlation_id: str) -> None:
         """Returns once every one of `tasks` is in the queue; raises what enqueueing raised
@@ -65,15 +67,15 @@ class InboundBatcher:
         self._waiting.append(delivery)
         if not self._flushing:
             self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
         await delivery.done
 
     async def _flush(self) -> None:
         try:
             while self._waiting:
                 batch = self._take()
-                requests = self._requests(batch)
                 try:
+                    requests = self._requests(batch)
                     if len(requests) == 1:  # the usual case: no task per call
                         await self._queue.enqueue(requests[0])
                     else:

@@ -84,7 +84,9 @@ class OutboundSender:
         head = pending[0]
         if head.outbox_id != outbox_id:
             self._follow_ups.send(head.outbox_id, correlation_id)
-        elif len(pending) > 1 and self._clock.now() - head.queued_at >= self._max_order_wait:
+        stuck = self._clock.now() - head.queued_at >= self._max_order_wait
+        if stuck and len(pending) > 1 and pending[1].outbox_id != outbox_id:
+            # The first reply has held the others up too long: the next one goes past it.
             self._follow_ups.send(pending[1].outbox_id, correlation_id)
 
     def _context(self, correlation_id: str) -> SendContext:

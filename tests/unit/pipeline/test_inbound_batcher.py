@@ -144,3 +144,27 @@ def test_a_delivery_over_the_byte_limit_goes_as_its_own_events(events):
     asyncio.run(scenario())
     assert len(queue.requests) == 1 + events
     assert all(r.task_id.startswith("in-") for r in queue.requests)
+
+
+def test_a_batch_that_cannot_be_built_fails_its_deliveries_and_the_next_ones_still_go(
+    monkeypatch,
+):
+    queue = SlowQueue()
+
+    async def scenario():
+        batcher = InboundBatcher(queue)
+        real = batcher._requests
+        broken = iter([True])
+
+        def requests(batch):
+            if next(broken, False):
+                raise ValueError("cannot serialize")
+            return real(batch)
+
+        monkeypatch.setattr(batcher, "_requests", requests)
+        with pytest.raises(ValueError, match="cannot serialize"):
+            await batcher.enqueue([task("first")], "c")
+        await asyncio.wait_for(batcher.enqueue([task("second")], "c"), timeout=1)
+
+    asyncio.run(scenario())
+    assert [PROCESS_TASK.validate_json(r.body).event.event_id for r in queue.requests] == ["second"]

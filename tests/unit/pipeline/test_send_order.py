@@ -148,3 +148,16 @@ def test_a_reply_found_mid_send_is_held_and_the_next_one_gets_its_turn():
     store.records["a"] = store.records["a"].changed(OutboxStatus.SENDING, at=T0)
     assert send(outbound, "a") == "needs_review"
     assert queue.tasks == ["b"] and provider.sent == []
+
+
+def test_while_the_first_reply_is_stuck_each_bypassing_reply_hands_on_to_the_next():
+    outbound, _, queue, clock, provider = sender(["a", "b", "c"])
+    provider.fail = True
+    clock.value = T0 + MAX_WAIT
+    with pytest.raises(ProviderTransientError):
+        send(outbound, "a")
+    provider.fail = False
+    assert send(outbound, "b") == "sent"
+    assert queue.tasks[-1] == "c"  # not left waiting for a's next retry
+    assert send(outbound, "c") == "sent"
+    assert provider.sent == ["b", "c"]
