@@ -77,8 +77,8 @@ class OutboundSender:
         self, outbox_id: str, pending: tuple[PendingReply, ...], correlation_id: str
     ) -> None:
         """Enqueue the reply whose turn it is now: the session's first unsettled one once
-        this one left the order, or the one after this one when this one has kept it
-        waiting past the maximum wait (it will bypass it)."""
+        this one has left the order; and, when that first one has kept the others waiting
+        past the maximum wait, the one after it too (it will go past it)."""
         if not pending:
             return
         head = pending[0]
