@@ -26,10 +26,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
-
-from pyinstrument import Profiler
-from pyinstrument.frame import Frame
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from atende.adapters.cloud_tasks import TASK_TOKEN_HEADER, _TaskBuilder
 from atende.bootstrap import Container
@@ -42,6 +39,9 @@ from atende.pipeline.tasks import PROCESS_INBOUND
 from atende.ports import TaskRequest
 from bench import deliveries, environment
 from bench.report import Figure
+
+if TYPE_CHECKING:
+    from pyinstrument.frame import Frame
 
 TARGET_US = 200.0
 TARGET_CASE = "4 KB"
@@ -359,6 +359,9 @@ def _steps(root: Frame) -> tuple[str, ...]:
 def _profile(
     edge: WebhookEdge, queue: _BuildOnlyQueue, case: Case, batch: Sequence[Prepared], work_dir: Path
 ) -> Profile:
+    # Imported here: the profiler is a `make bench` extra, and `make test` imports this module.
+    from pyinstrument import Profiler
+
     profiler = Profiler(interval=_PROFILE_INTERVAL_S, async_mode="disabled")
     profiler.start()
     try:
