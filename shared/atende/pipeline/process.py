@@ -15,7 +15,6 @@ redelivery, ends in exactly one answer.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import replace
 
 from pydantic import ValidationError
@@ -42,12 +41,13 @@ from atende.domain.events import (
     VideoPublished,
 )
 from atende.domain.session import Session
-from atende.errors import MalformedPayloadError, PermanentError, TransientError
+from atende.errors import MalformedPayloadError
 from atende.observability.context import bind
 from atende.pipeline.ai_plan import RecordingSuggester, ReplaySuggester, log_fallbacks
 from atende.pipeline.calendar_events import CalendarEvents
 from atende.pipeline.conversation_deps import ConversationDeps
 from atende.pipeline.follow_ups import FollowUps
+from atende.pipeline.inbound_batch import handle_batch
 from atende.pipeline.inbound_decision import (
     DEFAULT_TEXT_LIMIT,
     DecisionContext,
@@ -122,30 +122,8 @@ class InboundProcessor:
                     return self._logged(self._idle(task, correlation_id), "idle")
                 return self._logged(self._answer(task, correlation_id), "answer")
         if isinstance(task, InboundBatch):
-            return self._batch(task, correlation_id)
+            return handle_batch(task, self._event, correlation_id)
         return self._event(task, task.correlation_id or correlation_id)
-
-    def _batch(self, batch: InboundBatch, correlation_id: str) -> str:
-        """Each event on its own, as if it had its own task. A permanent failure is the
-        event's alone (recorded, as for a single task); a transient one retries the whole
-        batch once the others are done, and those are then found done (dedupe)."""
-        outcomes: Counter[str] = Counter()
-        retry: TransientError | None = None
-        for task in batch.tasks:
-            try:
-                outcomes[self._event(task, task.correlation_id or correlation_id)] += 1
-            except TransientError as error:
-                retry = retry or error
-                outcomes[error.code] += 1
-            except PermanentError as error:
-                logger.error(
-                    "permanent failure of a batched event",
-                    extra={"json_fields": {"outcome": error.code}},
-                )
-                outcomes[error.code] += 1
-        if retry is not None:
-            raise retry
-        return ",".join(f"{outcome}={count}" for outcome, count in sorted(outcomes.items()))
 
     def _event(self, task: InboundTask, correlation_id: str) -> str:
         event = task.event

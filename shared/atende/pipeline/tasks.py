@@ -23,8 +23,8 @@ class InboundTask(BaseModel):
     event: InboundEvent
     #: When the webhook accepted it: the answering hold counts from here.
     received_at: datetime | None = None
-    #: The delivery's correlation id, when the event travels in a batch of several
-    #: deliveries (a single event's task carries it in a header).
+    #: The delivery's correlation id. A task's header carries one too, but a batch task
+    #: holds events of several deliveries, each with its own.
     correlation_id: str | None = None
 
 
