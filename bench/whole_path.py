@@ -88,13 +88,20 @@ class WholePathResult:
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def transaction_rate(firestore_host: str, *, threads: int = 8, seconds: float = 5.0) -> float:
-    """Read-modify-write transactions per second the emulator sustains (one document per
-    thread, so no conflicts), with the same client the functions use."""
+def _firestore_client(firestore_host: str) -> Any:
+    """The benchmark's own client of the emulator (its reads are not counted)."""
     os.environ["FIRESTORE_EMULATOR_HOST"] = firestore_host
     from google.cloud import firestore
 
-    client = firestore.Client(project=environment.PROJECT)
+    return firestore.Client(project=environment.PROJECT)
+
+
+def transaction_rate(firestore_host: str, *, threads: int = 8, seconds: float = 5.0) -> float:
+    """Read-modify-write transactions per second the emulator sustains (one document per
+    thread, so no conflicts), with the same client the functions use."""
+    from google.cloud import firestore
+
+    client = _firestore_client(firestore_host)
     done = Counter[int]()
     deadline = time.monotonic() + seconds
 
@@ -191,10 +198,7 @@ def _wait_settled(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every outbox record settled and its send seen by the sandbox (replies after a
     message's first one may still be on their way): (sandbox requests, outbox records)."""
-    from google.cloud import firestore
-
-    os.environ["FIRESTORE_EMULATOR_HOST"] = firestore_host
-    client = firestore.Client(project=environment.PROJECT)
+    client = _firestore_client(firestore_host)
     deadline = time.monotonic() + timeout
     while True:
         outbox = [doc.to_dict() or {} for doc in client.collection("outbox").stream()]
