@@ -26,8 +26,12 @@ resource "google_firestore_database" "default" {
 # TTL on expire_at (docs/architecture.md, data model). Deletion can lag a day: readers check
 # expire_at themselves. The field is never queried, so its single-field indexes are turned off
 # (an index on an ever-increasing timestamp is also a write hotspot).
+#   sessions:      last write + the tenant's session_retention_days (personal data)
+#   channel_state: calendar memories (the appointment's end + 7 days; the CalDAV sync state
+#                  90 days after its last poll); other channel state carries no expire_at
+#   dead_letters:  work that failed its last attempt, kept for replay
 resource "google_firestore_field" "expire_at" {
-  for_each = toset(["dedupe", "outbox", "handoffs", "comments"])
+  for_each = toset(["dedupe", "outbox", "handoffs", "comments", "sessions", "channel_state", "dead_letters"])
 
   project    = var.project_id
   database   = google_firestore_database.default.name

@@ -1,5 +1,6 @@
 # Every function of atende.deployment.functions(), by kind. tests/unit/test_infra_wiring.py
-# parses these maps and checks them against the code: names, kinds, secrets, settings.
+# parses these maps and checks them against the code both ways: names, kinds, secrets, the
+# queues each one enqueues to (`enqueues`), settings.
 #
 # A new channel is one entry in `channels` (its webhook), plus one in `jobs` per scheduled
 # job it has; its secrets are created and bound from these lists.
@@ -24,6 +25,10 @@ locals {
     ATENDE_SECRETS_BACKEND       = "secret-manager"
     ATENDE_TASK_AUTH             = "oidc"
     ATENDE_LOG_LEVEL             = var.log_level
+    # A worker knows its task's last attempt (and records a dead letter before it fails)
+    # from the retry headers and these, the queues' own max_attempts.
+    ATENDE_INBOUND_MAX_ATTEMPTS  = tostring(var.queue_settings["inbound"].max_attempts)
+    ATENDE_OUTBOUND_MAX_ATTEMPTS = tostring(var.queue_settings["outbound"].max_attempts)
     # Not a setting: changing it rolls every function to new instances (variables.tf).
     ATENDE_SECRETS_GENERATION = var.secrets_generation
   }
@@ -40,6 +45,7 @@ locals {
     whatsapp = {
       description   = "WhatsApp Cloud API webhook: verify, parse, enqueue."
       secrets       = ["WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"]
+      enqueues      = ["inbound"]
       min_instances = null
       env = {
         ATENDE_WHATSAPP_TENANTS = jsonencode(lookup(var.channel_accounts, "whatsapp", {}))
@@ -48,6 +54,7 @@ locals {
     messenger = {
       description   = "Messenger Platform webhook: verify, parse, enqueue."
       secrets       = ["MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN"]
+      enqueues      = ["inbound"]
       min_instances = null
       env = {
         ATENDE_MESSENGER_TENANTS = jsonencode(lookup(var.channel_accounts, "messenger", {}))
@@ -56,6 +63,7 @@ locals {
     instagram = {
       description   = "Instagram messaging and comments webhook: verify, parse, enqueue."
       secrets       = ["INSTAGRAM_APP_SECRET", "INSTAGRAM_VERIFY_TOKEN"]
+      enqueues      = ["inbound"]
       min_instances = null
       env = {
         ATENDE_INSTAGRAM_TENANTS = jsonencode(lookup(var.channel_accounts, "instagram", {}))
@@ -64,6 +72,7 @@ locals {
     discord = {
       description = "Discord interactions endpoint: verify, defer within 3 s, enqueue."
       secrets     = ["DISCORD_PUBLIC_KEY"]
+      enqueues    = ["inbound"]
       # Discord drops an interaction not answered within 3 s; a cold start takes longer.
       min_instances = var.discord_min_instances
       env = {
@@ -73,6 +82,7 @@ locals {
     linkedin = {
       description   = "LinkedIn organization social action notifications: verify, parse, enqueue."
       secrets       = ["LINKEDIN_CLIENT_SECRET"]
+      enqueues      = ["inbound"]
       min_instances = null
       env = {
         ATENDE_LINKEDIN_TENANTS = jsonencode(lookup(var.channel_accounts, "linkedin", {}))
@@ -81,6 +91,7 @@ locals {
     tiktok = {
       description   = "TikTok webhook: verify, parse, enqueue."
       secrets       = ["TIKTOK_CLIENT_SECRET"]
+      enqueues      = ["inbound"]
       min_instances = null
       env = {
         ATENDE_TIKTOK_TENANTS = jsonencode(lookup(var.channel_accounts, "tiktok", {}))
@@ -89,6 +100,7 @@ locals {
     youtube = {
       description   = "YouTube WebSub callback: verify, parse, enqueue."
       secrets       = ["YOUTUBE_HUB_SECRET"]
+      enqueues      = ["inbound"]
       min_instances = null
       env = {
         ATENDE_YOUTUBE_TOPICS = jsonencode(lookup(var.channel_accounts, "youtube", {}))
@@ -97,6 +109,7 @@ locals {
     google_calendar = {
       description   = "Google Calendar push notices: verify the channel token, enqueue a sync."
       secrets       = ["GOOGLE_CALENDAR_CHANNEL_SECRET"]
+      enqueues      = ["inbound"]
       min_instances = null
       env = {
         ATENDE_GOOGLE_CALENDAR_CALENDARS = jsonencode(lookup(var.channel_accounts, "google_calendar", {}))
@@ -121,7 +134,8 @@ locals {
     send_outbound = {
       description = "Cloud Tasks worker: send one outbox record at most once, in session order."
       secrets     = ["WHATSAPP_ACCESS_TOKEN", "MESSENGER_PAGE_ACCESS_TOKEN", "INSTAGRAM_ACCESS_TOKEN", "LINKEDIN_ACCESS_TOKEN"]
-      enqueues    = []
+      # The session's next reply is enqueued by the one before it (pipeline/send.py).
+      enqueues = ["outbound"]
       env = {
         ATENDE_INSTAGRAM_PAGE_IDS   = jsonencode(var.instagram_page_ids)
         ATENDE_LINKEDIN_API_VERSION = var.linkedin_api_version
@@ -173,8 +187,8 @@ locals {
   # The API a CRM calls (its own Bearer token).
   agents = {
     agent_reply = {
-      description = "Agent API: reply, release, resolve, comment_reply (Bearer token)."
-      secrets     = ["ATENDE_AGENT_API_TOKEN"]
+      description = "Agent API: reply, release, resolve, comment_reply (agent API tokens in Firestore)."
+      secrets     = []
       enqueues    = ["inbound", "outbound"]
       env = {
         ATENDE_TENANT_CACHE_SECONDS = tostring(var.tenant_cache_seconds)
@@ -269,7 +283,7 @@ module "webhook" {
   public                   = true
   invoker_members          = {}
   firestore                = false
-  enqueue_queues           = { inbound = local.queue_names["inbound"] }
+  enqueue_queues           = { for queue in each.value.enqueues : queue => local.queue_names[queue] }
   tasks_service_account_id = google_service_account.invoker.name
 }
 

@@ -8,14 +8,16 @@
 #   function                  secrets   datastore.user   enqueues to          invoked by
 #   <channel>_webhook         its own   -                inbound              allUsers (signatures)
 #   process_inbound           its own   yes              inbound, outbound    atende-invoker
-#   send_outbound             its own   yes              -                    atende-invoker
+#   send_outbound             its own   yes              outbound             atende-invoker
 #   youtube_renew             its own   yes              -                    atende-invoker
 #   google_calendar_watch     its own   yes              inbound              atende-invoker
 #   apple_calendar_poll       its own   yes              inbound              atende-invoker
-#   agent_reply               its own   yes              inbound, outbound    allUsers (Bearer) or the CRM's members
+#   agent_reply               its own   yes              inbound, outbound    allUsers (agent token) or the CRM's members
 #
 # A function that enqueues may act as atende-invoker (its tasks carry that account's OIDC
-# token) and nothing else.
+# token) and nothing else. The "enqueues to" column is atende.deployment's (each hop's
+# ENQUEUES); tests/unit/test_infra_wiring.py checks functions.tf against it both ways, and
+# the local stack's Cloud Tasks emulator refuses any other queue with PermissionDenied.
 
 # The identity in every Cloud Tasks and Cloud Scheduler OIDC token
 # (ATENDE_TASKS_SERVICE_ACCOUNT). It holds no role but run.invoker on the private functions.

@@ -12,6 +12,12 @@
 #   atende/rejected_deliveries  jsonPayload.outcome starts with "rejected_"           webhooks (atende.pipeline.edge): bad or missing
 #                                                                                     signature, refused handshake, oversized or
 #                                                                                     malformed body
+#   atende/dead_letters         message "dead letter recorded" and                    process_inbound, send_outbound
+#                               jsonPayload.outcome = "dead_lettered": one line per   (atende.pipeline.dead_letters), on a
+#                               new dead letter (jsonPayload.function, kind, error)   task's last attempt
+#
+# Thresholds come from var.alert_thresholds; a metric it does not name (dead_letters) alerts
+# on any count above 0: every dead letter is work an operator must replay.
 
 locals {
   log_source = "resource.type=\"cloud_run_revision\""
@@ -46,6 +52,12 @@ locals {
       filter      = "${local.log_source} AND jsonPayload.outcome=~\"^rejected_\""
       labels      = { channel = "EXTRACT(jsonPayload.channel)", outcome = "EXTRACT(jsonPayload.outcome)" }
       alert       = "Webhooks are refusing deliveries: a rotated or wrong app secret, or someone posting forged requests."
+    }
+    dead_letters = {
+      description = "Work a task could not finish by its last attempt, kept as a dead letter (an unanswered message, an unsent reply)."
+      filter      = "${local.log_source} AND jsonPayload.outcome=\"dead_lettered\" AND jsonPayload.message=\"dead letter recorded\""
+      labels      = { function = "EXTRACT(jsonPayload.function)", kind = "EXTRACT(jsonPayload.kind)", error = "EXTRACT(jsonPayload.error)" }
+      alert       = "Work ran out of queue attempts and is now a dead letter: a message may be unanswered or a reply unsent until it is replayed. List them with `atende dead-letters list`, fix the cause (the error label), then `atende dead-letters replay`. See docs/deploy.md, \"Dead letters\"."
     }
   }
 }
@@ -86,12 +98,12 @@ resource "google_monitoring_alert_policy" "atende" {
   notification_channels = var.alert_notification_channels
 
   conditions {
-    display_name = "${replace(each.key, "_", " ")} above ${var.alert_thresholds[each.key]} in ${var.alert_window_seconds} s"
+    display_name = "${replace(each.key, "_", " ")} above ${lookup(var.alert_thresholds, each.key, 0)} in ${var.alert_window_seconds} s"
 
     condition_threshold {
       filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.atende[each.key].name}\""
       comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds[each.key]
+      threshold_value = lookup(var.alert_thresholds, each.key, 0)
       duration        = "0s"
 
       aggregations {

@@ -4,7 +4,7 @@ output "webhook_urls" {
 }
 
 output "agent_url" {
-  description = "The agent API the CRM calls (Authorization: Bearer <atende-agent-api-token>)."
+  description = "The agent API the CRM calls (Authorization: Bearer <agent API token>; in private mode also X-Serverless-Authorization: Bearer <Google ID token>)."
   value       = module.agent["agent_reply"].url
 }
 

@@ -273,7 +273,7 @@ variable "agent_invoker_members" {
     Who may call agent_reply. Empty (the default): anyone may reach it, and it authenticates the
     CRM's Bearer token itself (a CRM outside Google Cloud cannot present a Google ID token).
     Otherwise only these IAM members (for example serviceAccount:crm@other-project.iam.gserviceaccount.com),
-    with a Google ID token, on top of the Bearer token.
+    with a Google ID token in X-Serverless-Authorization, on top of the agent API token in Authorization.
   EOT
   type        = list(string)
   default     = []
@@ -456,6 +456,8 @@ variable "alert_thresholds" {
     send_failures       = optional(number, 5)
     ai_fallbacks        = optional(number, 10)
     rejected_deliveries = optional(number, 20)
+    # Work that ran out of retries: every one is a conversation someone should look at.
+    dead_letters = optional(number, 0)
   })
   default = {}
 

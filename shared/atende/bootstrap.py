@@ -15,14 +15,16 @@ from atende.ai.contract import ConversationAI
 from atende.channels.base import ChannelDeps, ChannelWiring, JobReport
 from atende.config import TASK_SHARED_SECRET, Settings
 from atende.errors import ConfigurationError
-from atende.pipeline.tasks import PROCESS_INBOUND
+from atende.pipeline.tasks import PROCESS_INBOUND, SEND_OUTBOUND
 from atende.ports import (
+    AgentAuthenticator,
     AsyncTaskQueue,
     AuditLog,
     CalendarSync,
     ChannelStateStore,
     Checkpoints,
     Clock,
+    DeadLetterStore,
     InboundStore,
     OutboxStore,
     ProviderApi,
@@ -37,7 +39,10 @@ from atende.ports import (
 if TYPE_CHECKING:
     # Imported where they are built: a webhook instance never loads the processing
     # pipeline (nor a worker the webhook's), which keeps each cold start to its own code.
+    from atende.adapters.firestore.agent_tokens import FirestoreAgentTokens
+    from atende.domain.task_attempt import TaskAttempt
     from atende.pipeline.agent_desk import AgentDesk
+    from atende.pipeline.dead_letters import DeadLetterRecorder
     from atende.pipeline.edge import WebhookEdge
     from atende.pipeline.policy import ProcessingPolicy
     from atende.pipeline.process import InboundProcessor
@@ -47,8 +52,16 @@ T = TypeVar("T")
 
 
 class Container:
-    def __init__(self, settings: Settings | None = None) -> None:
+    """The adapters of one function (`function`: its name; None: the CLI or a test).
+
+    In the cloud an instance serves one function; the local stack serves all of them in one
+    process, each with its own container, so each acts as its own identity: it reads only
+    its declared secrets and enqueues as itself (see adapters/declared_secrets.py and
+    adapters/cloud_tasks.py)."""
+
+    def __init__(self, settings: Settings | None = None, function: str | None = None) -> None:
         self._settings = settings
+        self.function = function
         self._lock = threading.RLock()
         self._built: dict[str, Any] = {}
 
@@ -66,13 +79,26 @@ class Container:
     @property
     def secrets(self) -> SecretSource:
         def build() -> SecretSource:
+            source: SecretSource
             if self.settings.secrets_backend == "env":
                 from atende.adapters.env_secrets import EnvSecretSource
 
-                return EnvSecretSource()
-            from atende.adapters.secret_manager import SecretManagerSource
+                source = EnvSecretSource()
+            else:
+                from atende.adapters.secret_manager import SecretManagerSource
 
-            return SecretManagerSource(self.settings.project)
+                source = SecretManagerSource(self.settings.project)
+            grants_file = self.settings.local_grants_file
+            if grants_file and self.function:
+                from atende.adapters.declared_secrets import DeclaredSecrets
+
+                # The shared task secret stands in locally for OIDC tokens, which need no
+                # secret in the cloud: every function that enqueues or is a task target has it.
+                local_only = frozenset({TASK_SHARED_SECRET})
+                return DeclaredSecrets.from_grants_file(
+                    source, self.function, grants_file, local_only
+                )
+            return source
 
         return self._once("secrets", build)
 
@@ -104,17 +130,30 @@ class Container:
         return self.secrets.get(TASK_SHARED_SECRET)
 
     @property
+    def identity(self) -> str:
+        """Who this container acts as towards the local emulators."""
+        from atende.adapters.cloud_tasks import OPERATOR_IDENTITY
+
+        return self.function or OPERATOR_IDENTITY
+
+    @property
     def task_queue(self) -> TaskQueue:
         from atende.adapters.cloud_tasks import CloudTasksQueue
 
-        return self._once("task_queue", lambda: CloudTasksQueue(self.settings, self._task_secret()))
+        return self._once(
+            "task_queue",
+            lambda: CloudTasksQueue(self.settings, self._task_secret(), identity=self.identity),
+        )
 
     @property
     def async_task_queue(self) -> AsyncTaskQueue:
         from atende.adapters.cloud_tasks import AsyncCloudTasksQueue
 
         return self._once(
-            "async_task_queue", lambda: AsyncCloudTasksQueue(self.settings, self._task_secret())
+            "async_task_queue",
+            lambda: AsyncCloudTasksQueue(
+                self.settings, self._task_secret(), identity=self.identity
+            ),
         )
 
     def task_authenticator(self, function_name: str) -> TaskAuthenticator:
@@ -132,11 +171,18 @@ class Container:
         return self._once(f"task_auth:{function_name}", build)
 
     @property
-    def agent_authenticator(self) -> TaskAuthenticator:
-        def build() -> TaskAuthenticator:
-            from atende.adapters.agent_auth import AGENT_API_TOKEN, BearerTokenAuthenticator
+    def agent_tokens(self) -> FirestoreAgentTokens:
+        """The agent API tokens (`agent_tokens/{sha256}`), for the CLI and the authenticator."""
+        from atende.adapters.firestore.agent_tokens import FirestoreAgentTokens
 
-            return BearerTokenAuthenticator(self.secrets.get(AGENT_API_TOKEN))
+        return self._once("agent_tokens", lambda: FirestoreAgentTokens(self.firestore, self.clock))
+
+    @property
+    def agent_authenticator(self) -> AgentAuthenticator:
+        def build() -> AgentAuthenticator:
+            from atende.adapters.agent_auth import AgentTokenAuthenticator
+
+            return AgentTokenAuthenticator(self.agent_tokens.find)
 
         return self._once("agent_auth", build)
 
@@ -212,11 +258,23 @@ class Container:
         return int(limit)
 
     def _provider_api(self, channel: str) -> ProviderApi:
-        factory = getattr(self._wiring(channel), "provider_api", None)
+        from atende.channels.registry import channel_names
+
+        if channel not in channel_names():
+            raise NoSenderError(f"no channel {channel}")
+        try:
+            wiring = self._wiring(channel)
+        except ImportError as error:
+            # A channel we have whose code cannot load (a broken bundle or dependency): a
+            # deploy fixes it, so its replies wait (and retry) instead of failing for good.
+            raise ConfigurationError(
+                f"channel {channel} failed to load", code="channel_unavailable"
+            ) from error
+        factory = getattr(wiring, "provider_api", None)
         if factory is None:
             # This channel sends nothing (calendar notifications go out on the contact's
             # channel): a record for it has no sender.
-            raise ModuleNotFoundError(f"channel {channel} has no provider API")
+            raise NoSenderError(f"channel {channel} has no provider API")
         return cast(ProviderApi, factory(self._channel_deps()))
 
     def sender(self, channel: str) -> ProviderSender:
@@ -253,7 +311,9 @@ class Container:
     def session_reader(self) -> SessionReader:
         from atende.adapters.firestore.outbox_store import FirestoreSessionReader
 
-        return self._once("session_reader", lambda: FirestoreSessionReader(self.firestore))
+        return self._once(
+            "session_reader", lambda: FirestoreSessionReader(self.firestore, self.clock)
+        )
 
     @property
     def tenants(self) -> TenantDirectory:
@@ -286,18 +346,47 @@ class Container:
 
         return self._once("audit_log", lambda: FirestoreAuditLog(self.firestore))
 
-    def worker_handler(self, function_name: str) -> Callable[[bytes, str], str]:
-        """The use case behind a worker function, recording permanently rejected input."""
+    def worker_handler(self, function_name: str) -> Callable[[bytes, str, TaskAttempt], str]:
+        """The use case behind a worker function, recording permanently rejected input and,
+        on a task's last attempt, work that still fails as a dead letter."""
 
-        def build() -> Callable[[bytes, str], str]:
+        def build() -> Callable[[bytes, str, TaskAttempt], str]:
+            from atende.pipeline.dead_letters import (
+                dead_lettering,
+                describe_inbound,
+                describe_outbound,
+            )
             from atende.pipeline.rejections import audited
 
-            handler = (
-                self.processor.handle if function_name == PROCESS_INBOUND else self.outbound.handle
+            inbound = function_name == PROCESS_INBOUND
+            handler = self.processor.handle if inbound else self.outbound.handle
+            return dead_lettering(
+                audited(handler, self.audit_log, self.clock.now, function_name),
+                self._dead_letter_recorder(function_name),
+                describe_inbound if inbound else describe_outbound,
             )
-            return audited(handler, self.audit_log, self.clock.now, function_name)
 
         return self._once(f"worker:{function_name}", build)
+
+    @property
+    def dead_letters(self) -> DeadLetterStore:
+        from atende.adapters.firestore.dead_letters import FirestoreDeadLetterStore
+
+        return self._once("dead_letters", lambda: FirestoreDeadLetterStore(self.firestore))
+
+    def _dead_letter_recorder(self, function_name: str) -> DeadLetterRecorder:
+        def build() -> DeadLetterRecorder:
+            from atende.pipeline.dead_letters import DeadLetterRecorder
+
+            return DeadLetterRecorder(
+                self.dead_letters,
+                self.clock,
+                function_name,
+                "inbound" if function_name == PROCESS_INBOUND else "outbound",
+                timedelta(days=self.settings.outbox_ttl_days),
+            )
+
+        return self._once(f"dead_letter_recorder:{function_name}", build)
 
     def _processing_policy(self) -> ProcessingPolicy:
         from atende.pipeline.policy import ProcessingPolicy
@@ -349,6 +438,8 @@ class Container:
                 ConversationDeps(
                     self.tenants, self.session_reader, self.text_limit, step, self.calendar_sync
                 ),
+                dead_letters=self._dead_letter_recorder(PROCESS_INBOUND),
+                poison_after_attempts=self.settings.poison_after_attempts,
             )
 
         return self._once("processor", build)
@@ -356,8 +447,11 @@ class Container:
     @property
     def outbound(self) -> OutboundSender:
         def build() -> OutboundSender:
+            from atende.adapters.firestore.outbox_store import FirestoreOutboxStore
             from atende.pipeline.follow_ups import FollowUps
             from atende.pipeline.send import OutboundSender
+
+            store = self.outbox_store
 
             return OutboundSender(
                 self.outbox_store,
@@ -366,13 +460,21 @@ class Container:
                 self.checkpoints,
                 timedelta(seconds=self.settings.reply_order_max_wait_seconds),
                 FollowUps(self.task_queue),
+                dead_letters=self._dead_letter_recorder(SEND_OUTBOUND),
+                call_notes=store if isinstance(store, FirestoreOutboxStore) else None,
             )
 
         return self._once("outbound", build)
 
 
+class NoSenderError(LookupError):
+    """A record of a channel that sends nothing, or of no channel at all: it never will."""
+
+
 class _LazySenders(Mapping[str, ProviderSender]):
-    """Builds a channel's sender the first time a record of that channel is sent."""
+    """Builds a channel's sender the first time a record of that channel is sent. Only a
+    channel that has no sender is missing; one that fails to build (missing settings, code
+    that cannot load) raises its transient ConfigurationError, so the send is retried."""
 
     def __init__(self, build: Callable[[str], ProviderSender]) -> None:
         self._build = build
@@ -380,7 +482,7 @@ class _LazySenders(Mapping[str, ProviderSender]):
     def __getitem__(self, channel: str) -> ProviderSender:
         try:
             return self._build(channel)
-        except ModuleNotFoundError:
+        except NoSenderError:
             raise KeyError(channel) from None
 
     def __iter__(self) -> Iterator[str]:
@@ -390,21 +492,24 @@ class _LazySenders(Mapping[str, ProviderSender]):
         return 0
 
 
-_container: Container | None = None
+_containers: dict[str | None, Container] = {}
+_override: Container | None = None
 _container_lock = threading.Lock()
 
 
-def container() -> Container:
-    """The instance's container, created on first call."""
-    global _container
+def container(function: str | None = None) -> Container:
+    """The container of `function` in this instance, created on first call (None: the CLI's)."""
     with _container_lock:
-        if _container is None:
-            _container = Container()
-        return _container
+        if _override is not None:
+            return _override
+        if function not in _containers:
+            _containers[function] = Container(function=function)
+        return _containers[function]
 
 
 def reset_container(new: Container | None = None) -> None:
-    """For tests: replace (or drop) the instance's container."""
-    global _container
+    """For tests: serve every function from `new`, or (None) drop every container."""
+    global _override
     with _container_lock:
-        _container = new
+        _override = new
+        _containers.clear()

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     #: (Cloud Run verified it); claims are still checked. Never enable on a public worker.
     task_oidc_platform_verified: bool = False
     secrets_backend: Literal["env", "secret-manager"] = "secret-manager"
+    #: Local stack only: a JSON file of what each function may touch
+    #: (`atende.deployment.grants()`), so a function reads only its declared secrets, as
+    #: its own service account would in the cloud. Unset in the cloud, where IAM does it.
+    local_grants_file: str | None = None
 
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     #: Meta retries a delivery for days; a dedupe record must outlive that.
@@ -57,6 +61,14 @@ class Settings(BaseSettings):
     answer_hold_seconds: float = Field(default=1.0, ge=0)
     #: A reply stops waiting for an earlier, still unsettled one after this long.
     reply_order_max_wait_seconds: float = Field(default=300.0, gt=0)
+    #: Each queue's `max_attempts` (Cloud Tasks counts the first attempt; -1: unlimited), so
+    #: a worker knows its last attempt and turns work that still fails into a dead letter.
+    #: Terraform sets them from `var.queue_settings` (default 50).
+    inbound_max_attempts: int = Field(default=50, ge=-1)
+    outbound_max_attempts: int = Field(default=50, ge=-1)
+    #: An answer task that keeps failing for a reason retrying cannot fix moves the message
+    #: that fails into a dead letter after this many attempts, so the others are answered.
+    poison_after_attempts: int = Field(default=3, ge=1)
 
     #: How long an instance reuses a tenant's configuration before reading it again.
     tenant_cache_seconds: float = Field(default=60.0, ge=0)
@@ -67,6 +79,22 @@ class Settings(BaseSettings):
 
     def queue_id(self, queue: Literal["inbound", "outbound"]) -> str:
         return self.inbound_queue if queue == "inbound" else self.outbound_queue
+
+    def max_attempts(self, queue_name: str) -> int | None:
+        """The `max_attempts` of the queue with this Cloud Tasks id; None for a queue we do
+        not know (so no attempt of it is ever taken for the last)."""
+        if queue_name == self.inbound_queue:
+            return self.inbound_max_attempts
+        if queue_name == self.outbound_queue:
+            return self.outbound_max_attempts
+        return None
+
+    def queue_kind(self, queue_name: str) -> Literal["inbound", "outbound"] | None:
+        if queue_name == self.inbound_queue:
+            return "inbound"
+        if queue_name == self.outbound_queue:
+            return "outbound"
+        return None
 
     def function_url(self, function_name: str) -> str:
         if function_name in self.function_urls:

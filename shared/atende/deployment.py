@@ -1,10 +1,14 @@
-"""What is deployed, declared by the code itself: every function, its kind, and the secrets
-it reads. `infra/` must match it; a test parses the Terraform and checks.
+"""What is deployed, declared by the code itself: every function, its kind, the secrets it
+reads and the queues it enqueues to. `infra/` must match it both ways (a test parses the
+Terraform and checks), and the local stack lets each function touch only this.
 
 - a **webhook** per channel with a connector (public: providers call it);
 - the **workers** `process_inbound` and `send_outbound` (private: Cloud Tasks only);
 - a **job** per scheduled channel job (private: Cloud Scheduler only);
-- the **agent** API `agent_reply` (its own Bearer token).
+- the **agent** API `agent_reply` (agent API tokens, stored as hashes in Firestore).
+
+Each hop declares its queues next to the code that enqueues (`ENQUEUES` in its pipeline
+module, `QUEUES` in a channel's wiring for its jobs); this module only gathers them.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ import importlib
 from dataclasses import dataclass
 from typing import Literal
 
-from atende.adapters.agent_auth import AGENT_API_TOKEN
 from atende.ai.settings import AI_API_KEY
 from atende.channels.registry import channel_names
 from atende.pipeline.tasks import PROCESS_INBOUND, SEND_OUTBOUND
+from atende.ports import QueueName
 
 FunctionKind = Literal["webhook", "worker", "job", "agent"]
 AGENT_REPLY = "agent_reply"
+#: The identity of whoever operates the project (the CLI, tests): not a function.
+OPERATOR = "atende-cli"
 
 
 @dataclass(frozen=True)
@@ -27,37 +33,70 @@ class FunctionSpec:
     name: str
     kind: FunctionKind
     secrets: frozenset[str]
+    #: The queues it may create tasks in (Terraform grants it `cloudtasks.enqueuer` on each).
+    queues: frozenset[QueueName] = frozenset()
 
 
-def _channel_secrets() -> dict[str, dict[str, tuple[str, ...]]]:
-    found = {}
-    for channel in channel_names():
-        wiring = importlib.import_module(f"atende.channels.{channel}.wiring")
-        found[channel] = dict(getattr(wiring, "SECRETS", {}))
-    return found
+def _hop_queues(module: str) -> frozenset[QueueName]:
+    declared: frozenset[QueueName] = importlib.import_module(module).ENQUEUES
+    return declared
 
 
 def functions() -> list[FunctionSpec]:
     """Every function the code expects to be deployed, sorted by name."""
-    by_channel = _channel_secrets()
     specs: list[FunctionSpec] = []
     process: set[str] = {AI_API_KEY}
     send: set[str] = set()
-    for channel, secrets in by_channel.items():
+    for channel in channel_names():
         wiring = importlib.import_module(f"atende.channels.{channel}.wiring")
+        secrets: dict[str, tuple[str, ...]] = dict(getattr(wiring, "SECRETS", {}))
+        job_queues: dict[str, frozenset[QueueName]] = dict(getattr(wiring, "QUEUES", {}))
         if hasattr(wiring, "connector"):
             specs.append(
-                FunctionSpec(f"{channel}_webhook", "webhook", frozenset(secrets.get("webhook", ())))
+                FunctionSpec(
+                    f"{channel}_webhook",
+                    "webhook",
+                    frozenset(secrets.get("webhook", ())),
+                    _hop_queues("atende.pipeline.edge"),
+                )
             )
         send.update(secrets.get("send", ()))
         process.update(secrets.get("process", ()))
-        for job, needed in secrets.items():
-            if job not in ("webhook", "send", "process"):
-                specs.append(FunctionSpec(job, "job", frozenset(needed)))
-    specs.append(FunctionSpec(PROCESS_INBOUND, "worker", frozenset(process)))
-    specs.append(FunctionSpec(SEND_OUTBOUND, "worker", frozenset(send)))
-    specs.append(FunctionSpec(AGENT_REPLY, "agent", frozenset({AGENT_API_TOKEN})))
+        jobs = set(secrets) - {"webhook", "send", "process"}
+        undeclared = jobs ^ set(job_queues)
+        if undeclared:
+            raise AssertionError(
+                f"channel {channel}: declare both SECRETS and QUEUES for its jobs "
+                f"({sorted(undeclared)})"
+            )
+        for job in sorted(jobs):
+            specs.append(FunctionSpec(job, "job", frozenset(secrets[job]), job_queues[job]))
+    specs.append(
+        FunctionSpec(
+            PROCESS_INBOUND, "worker", frozenset(process), _hop_queues("atende.pipeline.process")
+        )
+    )
+    specs.append(
+        FunctionSpec(SEND_OUTBOUND, "worker", frozenset(send), _hop_queues("atende.pipeline.send"))
+    )
+    specs.append(
+        FunctionSpec(
+            AGENT_REPLY,
+            "agent",
+            frozenset(),
+            _hop_queues("atende.pipeline.agent_desk"),
+        )
+    )
     return sorted(specs, key=lambda spec: spec.name)
+
+
+def grants(specs: list[FunctionSpec] | None = None) -> dict[str, dict[str, list[str]]]:
+    """What each function may touch, as JSON for the local stack:
+    `{function: {"secrets": [...], "queues": ["inbound", ...]}}`."""
+    return {
+        spec.name: {"secrets": sorted(spec.secrets), "queues": sorted(spec.queues)}
+        for spec in (functions() if specs is None else specs)
+    }
 
 
 def secret_id(name: str) -> str:

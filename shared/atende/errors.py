@@ -2,6 +2,7 @@
 
 Entry points map `TransientError` to 5xx so Cloud Tasks or the provider retries, and
 `PermanentError` to a recorded 2xx (workers) or a 4xx (webhooks) so nobody retries forever.
+Configuration (a missing secret, a grant not propagated yet) is transient: it can be fixed.
 """
 
 from __future__ import annotations
@@ -34,8 +35,11 @@ class PermanentError(AtendeError):
     code = "permanent"
 
 
-class ConfigurationError(PermanentError):
-    """Settings or secrets are missing or invalid; fail closed."""
+class ConfigurationError(TransientError):
+    """Settings or secrets are missing, invalid or not readable yet; fail closed.
+
+    Transient on purpose: an operator can fix a secret, a grant or a setting, and the work
+    waiting on it must then go through (a queue retries it until its dead letter)."""
 
     code = "configuration"
 

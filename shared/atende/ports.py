@@ -64,6 +64,25 @@ class TaskAuthenticator(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class AgentCaller:
+    """Who called the agent API: the tenants its token may act for, and a reference to the
+    token that is safe to log (a prefix of its SHA-256, as `atende agent token list` shows)."""
+
+    tenants: frozenset[str]
+    token_ref: str
+
+    def may_act_for(self, tenant_id: str) -> bool:
+        return tenant_id in self.tenants
+
+
+class AgentAuthenticator(Protocol):
+    def authenticate(self, headers: Mapping[str, str]) -> AgentCaller:
+        """The caller of a valid agent API token; raise UnauthorizedCallerError for a
+        missing, unknown or revoked one (TransientError when the tokens cannot be read)."""
+        ...
+
+
 class Checkpoints(Protocol):
     """Named points between the steps of a worker; fault injection hooks in here."""
 
@@ -292,3 +311,51 @@ class TenantDirectory(Protocol):
 
 class AuditLog(Protocol):
     def append(self, entry: AuditEntry) -> None: ...
+
+
+if TYPE_CHECKING:
+    from atende.domain.dead_letter import DeadLetter
+    from atende.domain.outbox import CallOutcome
+
+
+class DeadLetterStore(Protocol):
+    """Work a task could not finish by its last attempt (`dead_letters/{id}`), kept to be
+    replayed."""
+
+    def record(self, letter: DeadLetter, audit: tuple[AuditEntry, ...] = ()) -> bool:
+        """Create the dead letter (with its audit entries) unless one with its id exists
+        (a redelivered last attempt); False then."""
+        ...
+
+    def quarantine(
+        self,
+        letter: DeadLetter,
+        session_id: str,
+        message_id: str,
+        audit: tuple[AuditEntry, ...] = (),
+    ) -> bool:
+        """Atomically take the message out of the session's inbox and record the dead letter
+        holding it; False when the message is no longer in the inbox (nothing written)."""
+        ...
+
+    def get(self, letter_id: str) -> DeadLetter | None: ...
+
+    def list_all(self) -> list[DeadLetter]:
+        """Every dead letter, oldest first."""
+        ...
+
+    def rearm_send(self, outbox_id: str, at: datetime) -> bool:
+        """Make a dead-lettered reply sendable again (status retrying, out of its session's
+        reply order) before its replay task runs; False when it is not dead-lettered."""
+        ...
+
+    def mark_replayed(self, letter_id: str, task_name: str, at: datetime) -> DeadLetter | None:
+        """Status replayed, with the time and the replay task's name (kept, not deleted)."""
+        ...
+
+
+class CallNotes(Protocol):
+    def note_call(self, outbox_id: str, call: CallOutcome, error: str, at: datetime) -> None:
+        """Note on the outbox record alone what its last provider call did, when recording
+        the whole outcome failed: a plain field update, which no session write contends."""
+        ...

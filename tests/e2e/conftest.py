@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from atende.adapters.firestore.agent_tokens import register_dev_token
 from atende.channels.whatsapp import sample
 from atende.devstack.processes import free_port
 from atende.devstack.stack import Stack, StackConfig
@@ -18,8 +19,15 @@ from atende.tenants.config import TenantConfig
 
 REPO = Path(__file__).resolve().parents[2]
 APP_SECRET = "e2e-app-secret"
+#: Registered for the `demo` tenant only, before every test (the stack's reset wipes it).
 AGENT_TOKEN = "e2e-agent-token"
 HOLD_SECONDS = 1.0
+RETRIES_FOR_TESTS = {
+    "max_attempts": 100,
+    "min_backoff_seconds": 0.1,
+    "max_backoff_seconds": 1.0,
+    "max_doublings": 16,
+}
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +46,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ai_sandbox_port=free_port(),
         radicale_port=free_port(),
         google_calendar_port=free_port(),
+        # Many quick retries: tests wait for replies that retry past holds, breakers and
+        # earlier replies; a test that needs a last attempt sets the functions' max attempts.
+        queue_overrides={queue: RETRIES_FOR_TESTS for queue in ("inbound", "outbound")},
         extra_env={
             # Tests change a tenant's configuration between messages.
             "ATENDE_TENANT_CACHE_SECONDS": "0",
@@ -179,5 +190,6 @@ def whatsapp(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[WhatsApp
     Path(stack.config.extra_env["ATENDE_FAULT_FILE"]).unlink(missing_ok=True)
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", stack.firestore.host)
     client = firestore.Client(project=stack.config.project)
+    register_dev_token(client, AGENT_TOKEN, ["demo"], label="e2e")
     yield WhatsApp(stack, client)
     client.close()

@@ -149,6 +149,50 @@ def test_ensure_port_free_names_what_wanted_the_port() -> None:
             ensure_port_free(port, "the sandbox")
 
 
+def _time_wait_on_a_port() -> int:
+    """A port whose last connection sits in TIME_WAIT, as after `make dev` was stopped: a
+    server that binds with SO_REUSEADDR (as uvicorn, the JVM and gRPC do) closes first, so
+    the TIME_WAIT socket holds the server's port."""
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port: int = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        served, _ = listener.accept()
+        served.close()  # the active close: this side goes to TIME_WAIT
+        assert client.recv(1) == b""  # the FIN arrived
+        client.close()
+    return port
+
+
+def test_a_port_left_in_time_wait_by_a_stopped_stack_is_free() -> None:
+    port = _time_wait_on_a_port()
+    # The situation is real: a plain bind (no SO_REUSEADDR) is refused for about a minute.
+    with socket.socket() as plain, pytest.raises(OSError):
+        plain.bind(("127.0.0.1", port))
+    ensure_port_free(port, "Firestore emulator")
+    # …and a server binding like uvicorn or the JVM (SO_REUSEADDR) takes it at once.
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", port))
+        server.listen()
+
+
+def test_a_live_listener_on_a_port_in_time_wait_is_still_refused() -> None:
+    port = _time_wait_on_a_port()
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        with pytest.raises(
+            PortInUseError,
+            match=rf"port {port} \(Firestore emulator\) is already in use on 127\.0\.0\.1; "
+            r"is another stack running\?",
+        ):
+            ensure_port_free(port, "Firestore emulator")
+
+
 def test_supervisor_gives_up_on_a_crash_loop(tmp_path: Path) -> None:
     argv = [sys.executable, "-c", "print('crashing', flush=True); raise SystemExit(9)"]
     process = ManagedProcess("loop", argv, dict(os.environ), tmp_path / "loop.log", True)

@@ -97,7 +97,10 @@ def _config(tmp: Path, **overrides: Any) -> StackConfig:
         "whatsapp_access_token": "stack-test-token",
         "task_secret": "stack-task-secret",
         "extra_env": {"DEVSTACK_EXTRA": "from-config"},
-        "tasks_max_backoff": 0.2,
+        "queue_overrides": {
+            queue: {"min_backoff_seconds": 0.05, "max_backoff_seconds": 0.2}
+            for queue in ("inbound", "outbound")
+        },
     }
     fields.update(overrides)
     return StackConfig(**fields)

@@ -143,25 +143,55 @@ def test_concurrent_first_calls_share_one_rpc(fake: FakeSecretManager, make_sour
     assert built == [1]
 
 
-@pytest.mark.parametrize("code", [grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED])
-def test_missing_or_forbidden_is_none_and_cached(
-    fake: FakeSecretManager,
-    make_source: Any,
-    code: grpc.StatusCode,
-    caplog: pytest.LogCaptureFixture,
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_missing_is_none_for_a_while_then_asked_again(
+    fake: FakeSecretManager, make_source: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake.secrets["whatsapp-access-token"] = code
-    source, _ = make_source()
+    fake.secrets["whatsapp-access-token"] = grpc.StatusCode.NOT_FOUND
+    clock = FakeClock()
+    source, _ = make_source(failure_seconds=30, monotonic=clock)
 
     with caplog.at_level(logging.WARNING, logger="atende.adapters.secret_manager"):
         assert source.get("WHATSAPP_ACCESS_TOKEN") is None
         assert source.get("WHATSAPP_ACCESS_TOKEN") is None
-
-    assert len(fake.requested) == 1
+    assert len(fake.requested) == 1  # remembered: no RPC per call
     assert len(caplog.records) == 1
     assert "whatsapp-access-token" in caplog.records[0].getMessage()
     # Other secrets are unaffected.
     assert source.get("WHATSAPP_APP_SECRET") == SECRET_VALUE
+
+    # The operator creates the secret: seen once the failure is forgotten, no new instance.
+    fake.secrets["whatsapp-access-token"] = "created-later"
+    clock.now += 29
+    assert source.get("WHATSAPP_ACCESS_TOKEN") is None
+    clock.now += 2
+    assert source.get("WHATSAPP_ACCESS_TOKEN") == "created-later"
+
+
+def test_forbidden_is_a_transient_configuration_error_until_the_grant_arrives(
+    fake: FakeSecretManager, make_source: Any
+) -> None:
+    fake.secrets["whatsapp-access-token"] = grpc.StatusCode.PERMISSION_DENIED
+    clock = FakeClock()
+    source, _ = make_source(failure_seconds=30, monotonic=clock)
+
+    for _ in range(2):
+        with pytest.raises(ConfigurationError) as raised:
+            source.get("WHATSAPP_ACCESS_TOKEN")
+        assert raised.value.code == "secret_forbidden"
+        assert isinstance(raised.value, TransientError)  # the queue retries the work
+    assert len(fake.requested) == 1
+
+    fake.secrets["whatsapp-access-token"] = "granted"  # the grant propagated
+    clock.now += 31
+    assert source.get("WHATSAPP_ACCESS_TOKEN") == "granted"
 
 
 def test_unavailable_is_transient_and_not_cached(fake: FakeSecretManager, make_source: Any) -> None:

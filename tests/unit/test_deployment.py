@@ -15,7 +15,7 @@ def test_each_function_reads_only_its_own_secrets():
     assert "WHATSAPP_ACCESS_TOKEN" in specs["send_outbound"].secrets
     assert "WHATSAPP_ACCESS_TOKEN" not in specs["whatsapp_webhook"].secrets
     assert specs["process_inbound"].secrets == {"ATENDE_AI_API_KEY"}
-    assert specs["agent_reply"].secrets == {"ATENDE_AGENT_API_TOKEN"}
+    assert specs["agent_reply"].secrets == set()
     assert specs["apple_calendar_poll"].kind == "job"
     kinds = {spec.kind for spec in specs.values()}
     assert kinds == {"webhook", "worker", "job", "agent"}

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from atende.cli.dev import config_from_dotenv
 
 
@@ -28,3 +30,43 @@ def test_a_missing_env_file_means_the_dev_defaults(tmp_path):
     config = config_from_dotenv(9090, tmp_path / "absent")
     assert config.functions_port == 9090
     assert config.whatsapp_tenants == {"106540352242922": "demo"}
+
+
+def test_make_dev_gives_up_on_a_failing_task_within_a_minute_by_default(tmp_path):
+    """A developer sees a dead letter soon: the same retry shape as the cloud, but short."""
+    retries = config_from_dotenv(8080, tmp_path / "absent").retries()
+    for queue in ("inbound", "outbound"):
+        config = retries[queue]
+        # Cloud Tasks' rule (RetryConfig.max_doublings): doubling, then linear steps, capped.
+        base, doublings = config.min_backoff_seconds, config.max_doublings
+        waits = [
+            min(
+                base * 2 ** (k - 1)
+                if k - 1 <= doublings
+                else base * 2**doublings * (k - doublings),
+                config.max_backoff_seconds,
+            )
+            for k in range(1, config.max_attempts)
+        ]
+        assert 0 < sum(waits) <= 60, f"{queue}: {sum(waits)} s before the dead letter"
+
+
+def test_the_dev_retries_can_be_changed_in_the_env_file_and_stay_out_of_the_functions(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "ATENDE_DEV_MAX_ATTEMPTS=3\nATENDE_DEV_MAX_BACKOFF_SECONDS=2\n"
+        "ATENDE_DEV_TOMBSTONE_SECONDS=1\n"
+    )
+    config = config_from_dotenv(8080, env_file)
+    retries = config.retries()
+    assert retries["inbound"].max_attempts == retries["outbound"].max_attempts == 3
+    assert retries["outbound"].max_backoff_seconds == 2
+    assert config.tasks_tombstone_seconds == 1
+    assert not any(key.startswith("ATENDE_DEV_") for key in config.extra_env)
+
+
+def test_a_bad_dev_retry_value_is_refused_with_its_name(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("ATENDE_DEV_MAX_ATTEMPTS=many\n")
+    with pytest.raises(SystemExit, match="ATENDE_DEV_MAX_ATTEMPTS"):
+        config_from_dotenv(8080, env_file)

@@ -446,6 +446,65 @@ def test_every_secret_a_function_reads_is_bound_to_it_and_to_no_other(
         )
 
 
+def test_every_function_may_enqueue_to_exactly_the_queues_its_code_uses(
+    tf: Terraform, deployed: dict[str, Deployed], declared: dict[str, FunctionSpec]
+) -> None:
+    """Both ways: a missing grant fails in the cloud (PermissionDenied on CreateTask), an
+    extra one is power the code does not need."""
+    for name, function in deployed.items():
+        listed = sorted(function.spec.get("enqueues", []))
+        expected = sorted(declared[name].queues)
+        assert listed == expected, (
+            f"{name} enqueues to {expected} (atende.deployment), but infra/functions.tf "
+            f"grants {listed}"
+        )
+    # Each module call grants exactly its own entry's queues...
+    for call, body in tf.modules.items():
+        assert _strip(body["enqueue_queues"]) == (
+            "{for queue in each.value.enqueues : queue => local.queue_names[queue]}"
+        ), f"module {call} must grant each function its own `enqueues` and nothing else"
+    assert set(tf.locals["queue_names"]) == {"inbound", "outbound"}
+    # ...to the function's own service account, the only Cloud Tasks grant in infra/.
+    enqueuer = tf.module_resources[("google_cloud_tasks_queue_iam_member", "enqueuer")]
+    assert enqueuer["for_each"] == "${var.enqueue_queues}"
+    assert enqueuer["role"] == "roles/cloudtasks.enqueuer"
+    assert enqueuer["member"] == "serviceAccount:${google_service_account.this.email}"
+    grants = [
+        f"{kind}.{name}"
+        for resources in (tf.resources, tf.module_resources)
+        for (kind, name), body in resources.items()
+        if "cloudtasks" in str(body.get("role", ""))
+        or kind.startswith("google_cloud_tasks_queue_iam")
+    ]
+    assert grants == ["google_cloud_tasks_queue_iam_member.enqueuer"], (
+        f"queue access is granted outside the function module: {grants}"
+    )
+    # Acting as the invoker (to sign tasks) goes with enqueuing, and only with it.
+    act_as = tf.module_resources[("google_service_account_iam_member", "act_as_tasks_invoker")]
+    assert act_as["count"] == "${length(var.enqueue_queues) > 0 ? 1 : 0}"
+
+
+def test_the_send_outbound_grant_is_the_one_its_code_needs(
+    declared: dict[str, FunctionSpec],
+) -> None:
+    """The first review's finding: send_outbound enqueues the session's next reply."""
+    assert declared["send_outbound"].queues == {"outbound"}
+    assert declared["youtube_renew"].queues == frozenset()
+
+
+def test_workers_know_their_queues_max_attempts(tf: Terraform) -> None:
+    common = tf.locals["common_env"]
+    for queue in ("inbound", "outbound"):
+        variable = f"ATENDE_{queue.upper()}_MAX_ATTEMPTS"
+        assert _strip(common[variable]) == (
+            f'tostring(var.queue_settings["{queue}"].max_attempts)'
+        ), f"{variable} must be the {queue} queue's own max_attempts (dead letters)"
+        queue_resource = tf.resources[("google_cloud_tasks_queue", queue)]
+        assert queue_resource["retry_config"][0]["max_attempts"] == (
+            f'${{var.queue_settings["{queue}"].max_attempts}}'
+        )
+
+
 def test_every_secret_exists_under_its_secret_manager_id(tf: Terraform) -> None:
     secret = tf.resources[("google_secret_manager_secret", "secret")]
     assert secret["for_each"] == "${local.secret_names}"
@@ -515,7 +574,15 @@ def test_every_job_is_scheduled_with_the_invoker_token_for_its_own_url(tf: Terra
 def test_firestore_expires_and_indexes_what_the_code_expects(tf: Terraform) -> None:
     ttl = tf.resources[("google_firestore_field", "expire_at")]
     collections = set(re.findall(r'"(\w+)"', ttl["for_each"]))
-    expected = {codec.DEDUPE, codec.OUTBOX, codec.HANDOFFS, codec.COMMENTS}
+    expected = {
+        codec.DEDUPE,
+        codec.OUTBOX,
+        codec.HANDOFFS,
+        codec.COMMENTS,
+        codec.SESSIONS,
+        codec.CHANNEL_STATE,
+        codec.DEAD_LETTERS,
+    }
     assert collections == expected, f"TTL on expire_at of {sorted(expected)}, not {collections}"
     assert ttl["ttl_config"] == [{}]
     index = tf.resources[("google_firestore_index", "handoffs_waiting")]

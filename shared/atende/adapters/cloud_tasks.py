@@ -3,20 +3,32 @@
 A task named like an existing one is refused by Cloud Tasks with ALREADY_EXISTS; that is
 how a provider's retry of the same event avoids a second task, so it is not an error here.
 Clients are built on first use (the async one inside the running event loop).
+
+Against the local emulator, every call names the calling function in the
+`x-atende-identity` metadata entry, standing in for the function's service account: the
+emulator refuses a task on a queue the function was not granted (atende.deployment), as
+Cloud Tasks' IAM does in the cloud. In the cloud the credentials say who calls.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from atende.config import Settings
-from atende.errors import TransientError
+from atende.errors import ConfigurationError, TransientError
 from atende.ports import TaskRequest
 
 CORRELATION_HEADER = "x-atende-correlation-id"
 TASK_TOKEN_HEADER = "x-atende-task-token"  # noqa: S105 - a header name, not a secret
+#: When the task was created (ISO 8601, UTC): a dead letter tells how long its work failed.
+ENQUEUED_AT_HEADER = "x-atende-enqueued-at"
+#: gRPC metadata naming the caller to the local emulator (its stand-in for IAM).
+IDENTITY_METADATA = "x-atende-identity"
+#: Whoever operates the project (the CLI, tests): not a function, so not restricted.
+OPERATOR_IDENTITY = "atende-cli"
 
 
 class _TaskBuilder:
@@ -35,7 +47,11 @@ class _TaskBuilder:
         from google.protobuf import timestamp_pb2
 
         url = self._settings.function_url(task.target)
-        headers = {"content-type": "application/json", CORRELATION_HEADER: task.correlation_id}
+        headers = {
+            "content-type": "application/json",
+            CORRELATION_HEADER: task.correlation_id,
+            ENQUEUED_AT_HEADER: datetime.now(UTC).isoformat(timespec="milliseconds"),
+        }
         http_request = tasks_v2.HttpRequest.pb()(
             url=url, http_method=tasks_v2.HttpMethod.POST, headers=headers, body=task.body
         )
@@ -75,10 +91,26 @@ def make_client(emulator_host: str | None, *, asynchronous: bool) -> Any:
     return tasks_v2.CloudTasksClient(transport=sync_transport)
 
 
+def call_metadata(emulator_host: str | None, identity: str) -> tuple[tuple[str, str], ...]:
+    """The identity entry for an emulator; nothing for the real service."""
+    return ((IDENTITY_METADATA, identity),) if emulator_host else ()
+
+
 def _is_already_exists(error: Exception) -> bool:
     from google.api_core import exceptions
 
     return isinstance(error, exceptions.AlreadyExists)
+
+
+def _enqueue_error(error: Exception) -> TransientError:
+    """Every failure to enqueue is retried; a refused grant says so (an operator fixes it)."""
+    from google.api_core import exceptions
+
+    if isinstance(error, exceptions.PermissionDenied):
+        return ConfigurationError(
+            "this function may not enqueue to that queue", code="enqueue_forbidden"
+        )
+    return TransientError("could not enqueue task", code="enqueue_failed")
 
 
 class CloudTasksQueue:
@@ -89,9 +121,11 @@ class CloudTasksQueue:
         settings: Settings,
         task_secret: str | None = None,
         client_factory: Callable[[], Any] | None = None,
+        identity: str = OPERATOR_IDENTITY,
     ) -> None:
         self._builder = _TaskBuilder(settings, task_secret)
         self._emulator = settings.tasks_emulator_host
+        self._metadata = call_metadata(self._emulator, identity)
         self._factory = client_factory or self._default_client
         self._client: Any = None
         self._lock = threading.Lock()
@@ -109,12 +143,14 @@ class CloudTasksQueue:
         client = self._get_client()
         try:
             client.create_task(
-                parent=self._builder.queue_path(task), task=self._builder.build(task)
+                parent=self._builder.queue_path(task),
+                task=self._builder.build(task),
+                metadata=self._metadata,
             )
         except Exception as error:
             if _is_already_exists(error):
                 return False
-            raise TransientError("could not enqueue task", code="enqueue_failed") from error
+            raise _enqueue_error(error) from error
         return True
 
 
@@ -126,9 +162,11 @@ class AsyncCloudTasksQueue:
         settings: Settings,
         task_secret: str | None = None,
         client_factory: Callable[[], Any] | None = None,
+        identity: str = OPERATOR_IDENTITY,
     ) -> None:
         self._builder = _TaskBuilder(settings, task_secret)
         self._emulator = settings.tasks_emulator_host
+        self._metadata = call_metadata(self._emulator, identity)
         self._factory = client_factory or self._default_client
         self._client: Any = None
 
@@ -141,10 +179,12 @@ class AsyncCloudTasksQueue:
             self._client = self._factory()
         try:
             await self._client.create_task(
-                parent=self._builder.queue_path(task), task=self._builder.build(task)
+                parent=self._builder.queue_path(task),
+                task=self._builder.build(task),
+                metadata=self._metadata,
             )
         except Exception as error:
             if _is_already_exists(error):
                 return False
-            raise TransientError("could not enqueue task", code="enqueue_failed") from error
+            raise _enqueue_error(error) from error
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -27,9 +28,12 @@ class SecretManagerSource:
     """Reads `projects/{project}/secrets/{id}/versions/latest`, id = name lower-cased with
     dashes (WHATSAPP_APP_SECRET -> whatsapp-app-secret).
 
-    Each name is fetched once per instance and cached, including "not found" (a secret added
-    later needs a new instance); failures worth retrying raise TransientError and are not
-    cached. Values are never logged.
+    A value is fetched once per instance and cached. A secret that is missing (NotFound) or
+    not readable by this function (PermissionDenied: likely just after a deploy, while the
+    grant propagates) is remembered only for `failure_seconds`, then asked again, so that
+    an operator's fix is seen without a new instance: missing reads as None (callers fail
+    closed with a transient ConfigurationError), refused raises ConfigurationError. Other
+    failures raise TransientError and are not cached. Values are never logged.
     """
 
     #: Retries inside one call are few and short: a caller's request is waiting, and the
@@ -44,6 +48,8 @@ class SecretManagerSource:
         *,
         timeout: float = 10.0,
         retry_deadline: float = 3.0,
+        failure_seconds: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """`retry_deadline` bounds the client's own retries of UNAVAILABLE and
         RESOURCE_EXHAUSTED; 0 turns them off."""
@@ -54,7 +60,11 @@ class SecretManagerSource:
         self._timeout = timeout
         self._retry_deadline = retry_deadline
         self._client: Any = None
-        self._values: dict[str, str | None] = {}
+        self._values: dict[str, str] = {}
+        #: name -> (until when, the error to raise or None for "not configured").
+        self._failures: dict[str, tuple[float, ConfigurationError | None]] = {}
+        self._failure_seconds = failure_seconds
+        self._monotonic = monotonic
         # One lock for all names: secrets are read a handful of times per instance, and
         # holding it across the RPC is what makes concurrent first calls share one RPC.
         self._lock = threading.Lock()
@@ -63,9 +73,24 @@ class SecretManagerSource:
         if name in self._values:
             return self._values[name]
         with self._lock:
-            if name not in self._values:
-                self._values[name] = self._fetch(name)
-            return self._values[name]
+            if name in self._values:
+                return self._values[name]
+            failure = self._failures.get(name)
+            if failure is None or failure[0] <= self._monotonic():
+                try:
+                    value = self._fetch(name)
+                except ConfigurationError as error:
+                    failure = (self._monotonic() + self._failure_seconds, error)
+                else:
+                    if value is not None:
+                        self._failures.pop(name, None)
+                        self._values[name] = value
+                        return value
+                    failure = (self._monotonic() + self._failure_seconds, None)
+                self._failures[name] = failure
+            if failure[1] is not None:
+                raise failure[1]
+            return None
 
     def _fetch(self, name: str) -> str | None:
         from google.api_core import exceptions as api_exceptions
@@ -80,14 +105,24 @@ class SecretManagerSource:
             response = self._client.access_secret_version(
                 request={"name": resource}, retry=self._retry(), timeout=self._timeout
             )
-        except (api_exceptions.NotFound, api_exceptions.PermissionDenied) as exc:
+        except api_exceptions.NotFound:
             _log.warning(
-                "secret %s unavailable in project %s (%s); treating it as not configured",
+                "secret %s not found in project %s; treating it as not configured for %.0f s",
                 secret_id,
                 self._project,
-                type(exc).__name__,
+                self._failure_seconds,
             )
             return None
+        except api_exceptions.PermissionDenied as exc:
+            _log.warning(
+                "secret %s not readable in project %s (PermissionDenied); retrying in %.0f s",
+                secret_id,
+                self._project,
+                self._failure_seconds,
+            )
+            raise ConfigurationError(
+                f"secret {secret_id} is not readable by this function", code="secret_forbidden"
+            ) from exc
         except api_exceptions.GoogleAPIError as exc:
             raise TransientError(
                 f"could not read secret {secret_id}: {type(exc).__name__}",

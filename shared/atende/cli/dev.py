@@ -37,6 +37,7 @@ def config_from_dotenv(
     config.agent_token = values.get("ATENDE_AGENT_API_TOKEN", config.agent_token)
     if ai_sandbox:
         config.ai_sandbox_port = AI_SANDBOX_PORT
+    _dev_retries(config, values)
     if "ATENDE_WHATSAPP_TENANTS" in values:
         config.whatsapp_tenants = json.loads(values.pop("ATENDE_WHATSAPP_TENANTS"))
     # Other settings in .env (ATENDE_LOG_LEVEL, …) reach the functions too; the stack's own
@@ -48,6 +49,34 @@ def config_from_dotenv(
         if key.startswith("ATENDE_") and key not in wired
     }
     return config
+
+
+#: `.env` keys for the dev stack's Cloud Tasks retries (both queues): stack settings, not
+#: the functions'.
+DEV_RETRY_KEYS = {
+    "ATENDE_DEV_MAX_ATTEMPTS": ("max_attempts", int),
+    "ATENDE_DEV_MIN_BACKOFF_SECONDS": ("min_backoff_seconds", float),
+    "ATENDE_DEV_MAX_BACKOFF_SECONDS": ("max_backoff_seconds", float),
+    "ATENDE_DEV_MAX_DOUBLINGS": ("max_doublings", int),
+}
+
+
+def _dev_retries(config: StackConfig, values: dict[str, str]) -> None:
+    """Short retries by default (DEV_RETRIES), changed by `.env`; a bad value is refused
+    with the key's name."""
+    for key, (field, kind) in DEV_RETRY_KEYS.items():
+        if key not in values:
+            continue
+        raw = values.pop(key)
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise SystemExit(f"{key}={raw!r} in .env is not a number") from None
+        for queue in config.queue_overrides.values():
+            queue[field] = value
+    if "ATENDE_DEV_TOMBSTONE_SECONDS" in values:
+        config.tasks_tombstone_seconds = float(values.pop("ATENDE_DEV_TOMBSTONE_SECONDS"))
+    config.retries()  # validated now: a bad combination is a clear error, not a dead stack
 
 
 def _seed_demo_tenant(stack: Stack) -> None:
@@ -63,6 +92,18 @@ def _seed_demo_tenant(stack: Stack) -> None:
         print(f"stored the {seeded} tenant's configuration from {DEMO_TENANT}", flush=True)
 
 
+def _register_dev_agent_token(stack: Stack) -> None:
+    """The `.env`'s ATENDE_AGENT_API_TOKEN becomes an agent API token of the dev tenants, so
+    `atende agent reply …` works (agent_reply reads tokens from Firestore, not from .env)."""
+    from atende.adapters.firestore.agent_tokens import register_dev_token
+    from atende.bootstrap import container
+
+    os.environ.update(stack.client_env)
+    tenants = sorted({"demo", *stack.config.whatsapp_tenants.values()})
+    register_dev_token(container().firestore, stack.config.agent_token, tenants)
+    print(f"registered the .env agent API token for {', '.join(tenants)}", flush=True)
+
+
 def run_dev(functions_port: int, ai_sandbox: bool = False) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     stop = threading.Event()
@@ -72,6 +113,7 @@ def run_dev(functions_port: int, ai_sandbox: bool = False) -> int:
         with Stack(config_from_dotenv(functions_port, ai_sandbox=ai_sandbox)) as stack:
             write_stack_env({**stack.client_env, "ATENDE_SANDBOX_URL": stack.sandbox_url})
             _seed_demo_tenant(stack)
+            _register_dev_agent_token(stack)
             print(stack.banner(), flush=True)
             print('Try: .venv/bin/atende simulate whatsapp --text "Oi"', flush=True)
             while not stop.wait(1.0):

@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "reply":
             command.add_argument("--text", required=True)
 
+    from atende.cli.agent import add_token_commands
+
+    add_token_commands(agent_sub)
+
+    from atende.cli.dead_letters import add_parser as add_dead_letters
+
+    add_dead_letters(sub)
+
     package = sub.add_parser("package", help="build one self-contained bundle per function")
     package.add_argument("--out", default="build")
     return parser
@@ -83,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from atende.cli.tenant import run_tenant
 
         return run_tenant(args)
+    if args.command == "dead-letters":
+        from atende.cli.dead_letters import run_dead_letters
+
+        return run_dead_letters(args)
     if args.command == "agent":
         from atende.cli.agent import run_agent
 

@@ -13,9 +13,14 @@ from atende.ai.request import build_request
 from atende.ai.validate import validate_reply
 from atende.conversation.builder import TurnBuilder, missing_fields
 from atende.conversation.faq import match_faq
+from atende.conversation.notices import (
+    is_bare_share_outside_a_conversation,
+    record_notice,
+    record_share,
+)
 from atende.conversation.step import Turn, TurnContext
 from atende.domain.audit import AuditKind
-from atende.domain.events import MessageKind, MessageReceived
+from atende.domain.events import NOTICE_KINDS, MessageKind, MessageReceived
 from atende.domain.outbox import ReplyOrigin
 from atende.domain.session import HandoffInfo, Session, StoredMessage
 from atende.fsm.guards import Actor, handoff_allowed
@@ -58,6 +63,13 @@ class ConversationEngine:
         if message.kind == MessageKind.SYSTEM:
             turn.note(AuditKind.POLICY_DECISION, policy="content", outcome="ignored",
                       reason="system_message")  # fmt: skip
+            return
+        if message.kind in NOTICE_KINDS:
+            # Not someone writing to us: recorded for a person, never answered (notices.py).
+            record_notice(turn, message)
+            return
+        if is_bare_share_outside_a_conversation(turn.session, message):
+            record_share(turn)
             return
         if turn.session.state == State.HANDOFF_HUMAN:
             self._while_handed_off(turn, message)

@@ -8,9 +8,11 @@ from atende.domain.session import Session
 from atende.fsm.guards import Actor
 from atende.fsm.states import State
 
-#: Not closed for inactivity: waiting for a person is the agent's business, and a closed
-#: conversation is closed already.
-_NOT_CLOSED_WHEN_IDLE = frozenset({State.HANDOFF_HUMAN, State.CLOSED})
+#: Not closed for inactivity: waiting for a person is the agent's business, a closed
+#: conversation is closed already, and one still `new` never started (its only events were
+#: not someone writing to us: a deletion, an edit, a story mention, a system message), so
+#: nobody is told it ended and their first real message is greeted.
+_NOT_CLOSED_WHEN_IDLE = frozenset({State.HANDOFF_HUMAN, State.CLOSED, State.NEW})
 
 
 def close_if_idle(session: Session, activity_seq: int, ctx: TurnContext) -> Turn | None:

@@ -42,16 +42,44 @@ class PortInUseError(RuntimeError):
     """A port the stack wants is taken (often by a stack still running elsewhere)."""
 
 
+#: How long the connect probe waits for a listener on the loopback interface.
+_PROBE_TIMEOUT = 0.5
+
+
 def ensure_port_free(port: int, what: str) -> None:
-    """Raise PortInUseError unless 127.0.0.1:`port` can be bound right now."""
+    """Raise PortInUseError if something listens on 127.0.0.1:`port` right now.
+
+    Connections of a stack that just stopped stay in TIME_WAIT for about a minute on that
+    port. They are not a running stack, and the servers we start bind with SO_REUSEADDR
+    (uvicorn, the JVM, gRPC do), so they take the port at once: the check binds the same
+    way. On Linux such a bind still fails while any socket LISTENS on the port; the connect
+    probe also catches a listener where a platform lets the bind through (BSD semantics,
+    a wildcard listener).
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:
-            raise PortInUseError(
-                f"port {port} ({what}) is already in use on 127.0.0.1; is another stack "
-                "running? Stop it or choose another port."
-            ) from exc
+            raise _in_use(port, what) from exc
+    if _accepts_connections(port):
+        raise _in_use(port, what)
+
+
+def _in_use(port: int, what: str) -> PortInUseError:
+    return PortInUseError(
+        f"port {port} ({what}) is already in use on 127.0.0.1; is another stack "
+        "running? Stop it or choose another port."
+    )
+
+
+def _accepts_connections(port: int) -> bool:
+    """Whether a listener answers on 127.0.0.1:`port` (a port in TIME_WAIT refuses)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=_PROBE_TIMEOUT):
+            return True
+    except OSError:
+        return False
 
 
 def tail(path: Path, lines: int = 40) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from atende.channels.registry import dev_env as channel_dev_env
 from atende.config import Settings
@@ -26,6 +27,7 @@ from atende.devstack.ai_sandbox import AiSandboxClient
 from atende.devstack.firestore_emulator import FirestoreEmulator
 from atende.devstack.functions_app import discover
 from atende.devstack.processes import ManagedProcess, ensure_port_free, wait_http
+from atende.devstack.queue_config import QueueRetryConfig, terraform_queue_settings
 from atende.devstack.radicale_server import RadicaleServer
 from atende.devstack.sandbox import SandboxClient
 from atende.devstack.tasks_emulator import TasksEmulator
@@ -49,6 +51,19 @@ _SECRET_NAMES = (
     GOOGLE_CHANNEL_SECRET,
 )
 GRAPH_VERSION = "v23.0"
+#: `make dev`'s retries, on both queues: Terraform's take about 3 hours to give up; these
+#: make a task that keeps failing a dead letter in under a minute (attempts at 0, 1, 3, 7,
+#: 15, 23, 31 and 39 s). `.env` may change them (ATENDE_DEV_MAX_ATTEMPTS, …, cli/dev.py).
+DEV_RETRIES: dict[str, Any] = {
+    "max_attempts": 8,
+    "min_backoff_seconds": 1.0,
+    "max_backoff_seconds": 8.0,
+    "max_doublings": 3,
+}
+
+
+def _dev_retries() -> dict[str, dict[str, Any]]:
+    return {"inbound": dict(DEV_RETRIES), "outbound": dict(DEV_RETRIES)}
 
 
 @dataclass
@@ -85,16 +100,38 @@ class StackConfig:
     functions_dir: Path | None = None
     #: The Cloud Tasks emulator's own virtualenv; defaults to <repo_root>/.venv-tasks.
     tasks_venv: Path | None = None
-    #: Cloud Tasks emulator: retries of a failed task (-1: forever) and retry backoff.
-    tasks_max_retries: int = 100
-    tasks_min_backoff: float = 0.1
-    tasks_max_backoff: float = 1.0
+    #: Cloud Tasks retries: Terraform's `queue_settings` (infra/variables.tf), with these
+    #: fields changed per queue ("inbound", "outbound"); the functions get the same
+    #: max_attempts, so they know a task's last attempt as in the cloud.
+    queue_overrides: dict[str, dict[str, Any]] = field(default_factory=_dev_retries)
+    #: How long a task's name stays refused after the task ended (about an hour in Cloud
+    #: Tasks; short here, so a developer can replay soon).
+    tasks_tombstone_seconds: float = 10.0
     tasks_reject_duplicate_names: bool = True
+    #: What each function may touch ({function: {"secrets": [...], "queues": [...]}}):
+    #: atende.deployment.grants() unless given. The emulator refuses other queues, and a
+    #: function reads only its secrets.
+    grants: dict[str, dict[str, list[str]]] | None = None
     start_timeout: float = 60.0
 
     @property
     def queues(self) -> list[str]:
         return [self.inbound_queue, self.outbound_queue]
+
+    @property
+    def queue_ids(self) -> dict[str, str]:
+        return {"inbound": self.inbound_queue, "outbound": self.outbound_queue}
+
+    def retries(self) -> dict[str, QueueRetryConfig]:
+        """Each queue's retry settings, by key ("inbound", "outbound")."""
+        return terraform_queue_settings(overrides=self.queue_overrides)
+
+    def function_grants(self) -> dict[str, dict[str, list[str]]]:
+        if self.grants is not None:
+            return self.grants
+        from atende.deployment import grants
+
+        return grants()
 
 
 class Stack:
@@ -122,6 +159,8 @@ class Stack:
             f"http://127.0.0.1:{config.ai_sandbox_port}" if config.ai_sandbox_port else None
         )
         self.firestore = FirestoreEmulator(config.firestore_port, config.project, self.run_dir)
+        self.retries = config.retries()
+        self.grants_file = self.run_dir / "grants.json"
         self.tasks = TasksEmulator(
             config.tasks_port,
             config.project,
@@ -129,10 +168,10 @@ class Stack:
             config.queues,
             self.run_dir,
             config.tasks_venv or config.repo_root / ".venv-tasks",
-            max_retries=config.tasks_max_retries,
-            min_backoff=config.tasks_min_backoff,
-            max_backoff=config.tasks_max_backoff,
             reject_duplicate_names=config.tasks_reject_duplicate_names,
+            queue_configs={config.queue_ids[key]: c for key, c in self.retries.items()},
+            grants=self._queue_grants(config.function_grants()),
+            tombstone_seconds=config.tasks_tombstone_seconds,
         )
         self.sandbox = SandboxClient(self.sandbox_url)
         python = sys.executable
@@ -197,6 +236,9 @@ class Stack:
             "ATENDE_INBOUND_QUEUE": c.inbound_queue,
             "ATENDE_OUTBOUND_QUEUE": c.outbound_queue,
             "ATENDE_TASKS_EMULATOR_HOST": self.tasks.host,
+            # A worker's last attempt is the queue's own (dead letters).
+            "ATENDE_INBOUND_MAX_ATTEMPTS": str(self.retries["inbound"].max_attempts),
+            "ATENDE_OUTBOUND_MAX_ATTEMPTS": str(self.retries["outbound"].max_attempts),
             "ATENDE_FUNCTIONS_BASE_URL": self.functions_url,
             "ATENDE_WHATSAPP_API_BASE_URL": f"{self.sandbox_url}/graph/{GRAPH_VERSION}",
             "ATENDE_SECRETS_BACKEND": "env",
@@ -221,8 +263,25 @@ class Stack:
             ),
         }
 
+    def _queue_grants(self, grants: Mapping[str, Mapping[str, list[str]]]) -> dict[str, list[str]]:
+        """The emulator's view: {identity: [queue id, ...]}."""
+        ids = self.config.queue_ids
+        return {name: [ids[queue] for queue in spec["queues"]] for name, spec in grants.items()}
+
+    def set_grants(self, grants: dict[str, dict[str, list[str]]] | None = None) -> None:
+        """Change what the functions may touch while the stack runs (None: the declared
+        grants again). Queues apply at once; secrets when the functions restart."""
+        current = grants if grants is not None else self.config.function_grants()
+        self.grants_file.write_text(json.dumps(current, indent=2) + "\n")
+        self.tasks.set_grants(self._queue_grants(current))
+
     def _functions_env(self, extra_env: Mapping[str, str | None] | None = None) -> dict[str, str]:
-        env = {**self._base_env(), **self.client_env, **self.config.extra_env}
+        env = {
+            **self._base_env(),
+            **self.client_env,
+            "ATENDE_LOCAL_GRANTS_FILE": str(self.grants_file),
+            **self.config.extra_env,
+        }
         for key, value in (extra_env or {}).items():
             if value is None:
                 env.pop(key, None)
@@ -243,6 +302,7 @@ class Stack:
         ports.append((c.google_calendar_port, "Google Calendar fake"))
         for port, what in ports:
             ensure_port_free(port, what)
+        self.grants_file.write_text(json.dumps(c.function_grants(), indent=2) + "\n")
         try:
             self.firestore.start()
             self._started.append("firestore")
@@ -321,6 +381,15 @@ class Stack:
             f"  firestore    FIRESTORE_EMULATOR_HOST={self.firestore.host}",
             f"  cloud tasks  ATENDE_TASKS_EMULATOR_HOST={self.tasks.host} "
             f"(queues {', '.join(c.queues)})",
+            *(
+                f"                 {key} retries: {r.max_attempts} attempts, backoff "
+                f"{r.min_backoff_seconds:g}-{r.max_backoff_seconds:g} s "
+                f"({r.max_doublings} doublings), then a dead letter"
+                for key, r in self.retries.items()
+            ),
+            f"                 each function may enqueue only to its declared queues "
+            f"({self.grants_file.name}); a task name is refused "
+            f"{c.tasks_tombstone_seconds:g} s after its task ended",
             f"  sandbox      {self.sandbox_url}/graph/{GRAPH_VERSION}  "
             f"(recorded: {self.sandbox_url}/_sandbox/requests)",
             *(

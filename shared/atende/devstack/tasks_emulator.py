@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,11 +26,19 @@ from google.cloud import tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 
 from atende.devstack.processes import ManagedProcess, ensure_port_free, tail
+from atende.devstack.queue_config import QueueRetryConfig
 
 logger = logging.getLogger(__name__)
 
 EMULATOR_REQUIREMENTS = ("gcloud-tasks-emulator==0.6.2", "protobuf<5")
 LAUNCHER = Path(__file__).with_name("tasks_emulator_main.py")
+#: The gRPC metadata entry naming the caller's identity (a function's name); the emulator
+#: checks it against its grants. No entry, or ADMIN_IDENTITY, is the operator.
+IDENTITY_METADATA = "x-atende-identity"
+ADMIN_IDENTITY = "atende-cli"
+#: Cloud Tasks' "Maximum task size: 1 MB" (cloud.google.com/tasks/docs/quotas), counted on the
+#: serialized Task, in decimal bytes: the stricter reading of an unspecified "MB".
+MAX_TASK_BYTES = 1_000_000
 
 
 def venv_python(venv: Path) -> Path:
@@ -88,7 +98,19 @@ def ensure_tasks_venv(path: Path) -> Path:
 
 
 class TasksEmulator:
-    """`TasksEmulator(port, project, location, queues, run_dir, venv)`; queues are ids."""
+    """`TasksEmulator(port, project, location, queues, run_dir, venv)`; queues are ids.
+
+    Like Cloud Tasks (see tasks_emulator_main.py for the documentation each point follows):
+    - `grants` {identity: [queue id, ...]}: a caller whose gRPC metadata names an identity
+      (IDENTITY_METADATA) other than ADMIN_IDENTITY may only create tasks in the queues
+      granted to it, else PERMISSION_DENIED; None: no IAM check;
+    - `queue_configs` {queue id: QueueRetryConfig}: attempts and backoff per queue; queues
+      not in it retry `max_retries` times (-1: forever) after `min_backoff` doubled up to
+      `max_doublings` times, capped at `max_backoff`. After its last attempt a task is deleted;
+    - a task name is refused while its task exists and `tombstone_seconds` after it ended
+      (completed, deleted, or dropped after its last attempt); a purge forgets the names;
+    - a task over `max_task_bytes` (serialized) is INVALID_ARGUMENT "Task size too large".
+    """
 
     def __init__(
         self,
@@ -107,6 +129,11 @@ class TasksEmulator:
         start_timeout: float = 30.0,
         quiet: bool = False,
         max_concurrent_dispatches: int = 1,
+        max_doublings: int = 16,
+        queue_configs: Mapping[str, QueueRetryConfig] | None = None,
+        grants: Mapping[str, Iterable[str]] | None = None,
+        tombstone_seconds: float = 3600.0,
+        max_task_bytes: int = MAX_TASK_BYTES,
     ) -> None:
         self.port = port
         self.project = project
@@ -124,9 +151,36 @@ class TasksEmulator:
         self.quiet = quiet
         #: Tasks of one queue dispatched at once (1: the stock emulator's one at a time).
         self.max_concurrent_dispatches = max_concurrent_dispatches
+        self.max_doublings = max_doublings
+        #: Queue id -> its retry config (the others use the settings above).
+        self.queue_configs = dict(queue_configs or {})
+        #: Identity -> the queue ids it may create tasks in; None: everyone may do anything.
+        self.grants = (
+            None if grants is None else {who: sorted(set(queues)) for who, queues in grants.items()}
+        )
+        #: How long a task name stays refused after its task ended (Cloud Tasks: ~1 hour).
+        self.tombstone_seconds = tombstone_seconds
+        self.max_task_bytes = max_task_bytes
         self.process: ManagedProcess | None = None
         self._client: tasks_v2.CloudTasksClient | None = None
         self._channel: grpc.Channel | None = None
+
+    @property
+    def grants_file(self) -> Path:
+        return self.run_dir / f"tasks-emulator-{self.port}.grants.json"
+
+    def _write_grants(self) -> None:
+        staged = self.grants_file.with_suffix(".tmp")
+        staged.write_text(json.dumps(self.grants, indent=2) + "\n")
+        os.replace(staged, self.grants_file)  # the emulator never reads half a file
+
+    def set_grants(self, grants: Mapping[str, Iterable[str]]) -> None:
+        """Change who may enqueue where, on the running emulator (it re-reads the file on
+        the next call, as an IAM policy change applies in the cloud). Started with grants."""
+        if self.grants is None:
+            raise RuntimeError("the emulator was started without grants: it enforces none")
+        self.grants = {who: sorted(set(queues)) for who, queues in grants.items()}
+        self._write_grants()
 
     @property
     def host(self) -> str:
@@ -145,7 +199,18 @@ class TasksEmulator:
                 "--max-retries", str(self.max_retries),
                 "--dispatch-deadline", str(self.dispatch_deadline),
                 "--min-backoff", str(self.min_backoff), "--max-backoff", str(self.max_backoff),
+                "--max-doublings", str(self.max_doublings),
+                "--tombstone-seconds", str(self.tombstone_seconds),
+                "--max-task-bytes", str(self.max_task_bytes),
                 "--ready-file", str(ready_file)]  # fmt: skip
+        if self.queue_configs:
+            queue_file = self.run_dir / f"tasks-emulator-{self.port}.queues.json"
+            configs = {queue: c.emulator_json() for queue, c in self.queue_configs.items()}
+            queue_file.write_text(json.dumps(configs, indent=2) + "\n")
+            argv += ["--queue-config", str(queue_file)]
+        if self.grants is not None:
+            self._write_grants()
+            argv += ["--grants", str(self.grants_file)]
         for queue in self.queues:
             argv += ["-d", self.queue_path(queue)]
         if not self.reject_duplicate_names:

@@ -29,6 +29,25 @@ class MessageKind(StrEnum):
     SYSTEM = "system"
     COMMAND = "command"
     UNSUPPORTED = "unsupported"
+    #: The contact deleted an earlier message of theirs (`target_message_id`; WhatsApp
+    #: `revoke`).
+    DELETED = "deleted"
+    #: The contact changed an earlier message (`target_message_id`); `text` is the new text
+    #: (WhatsApp `edit`).
+    EDITED = "edited"
+    #: The contact mentioned the account in their own content (an Instagram story mention).
+    MENTION = "mention"
+    #: A link, post or reel the contact shared rather than wrote (Messenger `fallback`,
+    #: Instagram `share`, `ig_post`, `reel`, `ig_reel`); `text` is what they typed with it.
+    SHARE = "share"
+
+
+#: Kinds that are not someone writing to us: recorded in the conversation for a person to
+#: see, never answered by the bot, and never the start of a conversation (docs/conversation.md,
+#: "Events that are not someone writing to us").
+NOTICE_KINDS: frozenset[MessageKind] = frozenset(
+    {MessageKind.DELETED, MessageKind.EDITED, MessageKind.MENTION}
+)
 
 
 class _Event(BaseModel):
@@ -66,6 +85,8 @@ class MessageReceived(_Event):
     media: MediaRef | None = None
     #: The message this one replies to, when the provider says so.
     reply_to: str | None = None
+    #: The earlier message a deletion or an edit is about (kinds `deleted`, `edited`).
+    target_message_id: str | None = None
     #: The provider's own name for the kind, kept when it is one we do not know.
     provider_kind: str | None = None
     #: What the provider needs to answer this very message (a Discord interaction's

@@ -23,11 +23,38 @@ class OutboxStatus(StrEnum):
     NEEDS_REVIEW = "needs_review"
     #: Not sent on purpose: an automated reply to a contact who opted out.
     SUPPRESSED = "suppressed"
+    #: Its send task ran out of attempts: kept as a dead letter (`atende dead-letters`),
+    #: released from the session's reply order; a replay makes it `retrying` again.
+    DEAD_LETTERED = "dead_lettered"
 
 
 SETTLED = frozenset(
-    {OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.NEEDS_REVIEW, OutboxStatus.SUPPRESSED}
+    {
+        OutboxStatus.SENT,
+        OutboxStatus.FAILED,
+        OutboxStatus.NEEDS_REVIEW,
+        OutboxStatus.SUPPRESSED,
+        OutboxStatus.DEAD_LETTERED,
+    }
 )
+
+
+class CallOutcome(StrEnum):
+    """What the last provider call of a claimed send is known to have done. A claim clears
+    it: a record found `sending` with no known outcome may have reached the provider."""
+
+    #: The send failed before any HTTP request (no sender, a missing secret, an invalid
+    #: payload): nothing can have been sent.
+    NOT_CALLED = "not_called"
+    #: The provider answered with an error: nothing was sent.
+    REFUSED = "refused"
+    #: A timeout or a dropped connection: the provider may have the message.
+    UNKNOWN = "unknown"
+    ACCEPTED = "accepted"
+
+
+#: Failures of an HTTP attempt after which the provider may still have accepted the message.
+UNCERTAIN_FAILURES = frozenset({"timeout", "connection_error"})
 
 
 class ReplyOrigin(StrEnum):
@@ -74,6 +101,8 @@ class OutboxRecord(BaseModel):
     delivery_status: str | None = None
     delivery_errors: tuple[dict[str, Any], ...] = ()
     last_error: str | None = None
+    #: The last provider call's known outcome; None while a claimed send is under way.
+    last_call: CallOutcome | None = None
     history: tuple[StatusChange, ...] = Field(default_factory=tuple)
     created_at: datetime
     updated_at: datetime
@@ -99,6 +128,15 @@ class OutboxRecord(BaseModel):
                 "version": self.version + 1,
             }
         )
+
+    def rearmed(self, now: datetime) -> OutboxRecord | None:
+        """A dead-lettered record made sendable again for its replay; None when it is not
+        dead-lettered (sent, held, or a status webhook proved it delivered)."""
+        if self.status != OutboxStatus.DEAD_LETTERED:
+            return None
+        if self.delivery_status not in (None, "message_failed"):
+            return None
+        return self.changed(OutboxStatus.RETRYING, at=now, detail="replayed")
 
 
 def order_key(reply_seq: int) -> str:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from atende.domain import bounds
 from atende.domain.events import MessageReceived
 from atende.fsm.machine import TransitionRecord
 from atende.fsm.states import State
@@ -35,6 +36,9 @@ class StoredMessage(BaseModel):
     author: Author = "contact"
     #: The required field this message answered: its text is personal data the AI never sees.
     field: str | None = None
+    #: Folded in from a full inbox: kept for the conversation and the agent, never answered
+    #: on its own (`Session.bounded`).
+    overflow: bool = False
 
 
 class AbuseState(BaseModel):
@@ -86,8 +90,42 @@ class PendingReply(BaseModel):
     queued_at: datetime
 
 
+class Overflow(BaseModel):
+    """What the session's bounds pushed out (`atende.domain.bounds`), so nothing leaves
+    unnoticed: counted here, logged by the store, visible to agents and operators."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: Un-answered messages folded from a full inbox into the history (marked `overflow`).
+    inbox_folded: int = 0
+    #: Unsettled replies that left a full send order (their outbox records stay `pending`).
+    replies_dropped: int = 0
+    last_at: datetime | None = None
+
+
 def _message_order(event: MessageReceived) -> tuple[datetime, str]:
     return (event.occurred_at, event.message_id)
+
+
+def _stored_event(event: MessageReceived) -> MessageReceived:
+    """The event as the inbox keeps it: no raw provider item, texts bounded to
+    `MAX_INBOX_TEXT_BYTES` (the whole event stays in its task while that runs)."""
+    limit = bounds.MAX_INBOX_TEXT_BYTES
+    media = event.media
+    if media is not None:
+        media = media.model_copy(
+            update={
+                "caption": bounds.truncate_optional(media.caption, limit),
+                "filename": bounds.truncate_optional(media.filename, 1024),
+            }
+        )
+    text = bounds.truncate_optional(event.text, limit)
+    update: dict[str, object] = {"raw": {}, "text": text, "media": media}
+    return event.model_copy(update=update)
+
+
+def _inbox_bytes(inbox: list[PendingMessage]) -> int:
+    return sum(len(item.model_dump_json().encode("utf-8")) for item in inbox)
 
 
 class Session(BaseModel):
@@ -128,6 +166,11 @@ class Session(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_inbound_at: datetime | None = None
+    #: What the bounds pushed out so far (`Overflow`).
+    overflow: Overflow = Overflow()
+    #: For Firestore's TTL policy: the last write + the tenant's retention. Readers treat a
+    #: session past it as absent (TTL deletion lags up to a day or more).
+    expire_at: datetime | None = None
 
     @field_validator("state", mode="before")
     @classmethod
@@ -140,18 +183,88 @@ class Session(BaseModel):
             pending.event.message_id == message_id for pending in self.inbox
         )
 
+    def expired(self, now: datetime) -> bool:
+        """Past its retention: readers treat it as absent (a new conversation starts)."""
+        return self.expire_at is not None and self.expire_at <= now
+
+    def retained(self, now: datetime, retention: timedelta) -> Session:
+        """The session as written at `now`: kept `retention` after this last activity."""
+        return self.model_copy(update={"expire_at": now + retention})
+
+    def bounded(self) -> Session:
+        """The session within `atende.domain.bounds`, whatever it received: texts cut to
+        `MAX_STORED_TEXT_BYTES`, and when the inbox holds more than `MAX_INBOX_MESSAGES` or
+        `MAX_INBOX_BYTES`, its oldest messages folded into the history, unanswered and
+        marked `overflow` (the conversation and the agent still read them; in a handoff
+        they count as unread); when more than `MAX_PENDING_REPLIES` replies wait, the
+        oldest leave the send order. Both are counted in `overflow`. Idempotent."""
+        inbox = [
+            item.model_copy(update={"event": _stored_event(item.event)}) for item in self.inbox
+        ]
+        folded: list[PendingMessage] = []
+        while inbox and (
+            len(inbox) > bounds.MAX_INBOX_MESSAGES or _inbox_bytes(inbox) > bounds.MAX_INBOX_BYTES
+        ):
+            folded.append(inbox.pop(0))
+        history = tuple(
+            m.model_copy(update={"text": bounds.truncate_optional(m.text)}) for m in self.messages
+        )
+        history = (
+            *history,
+            *(
+                StoredMessage(
+                    id=item.event.message_id,
+                    at=item.event.occurred_at,
+                    kind=item.event.kind.value,
+                    text=bounds.truncate_optional(item.event.text),
+                    choice_id=item.event.choice_id,
+                    overflow=True,
+                )
+                for item in folded
+            ),
+        )[-MAX_STORED_MESSAGES:]
+        pending = self.outbound_pending
+        dropped = max(0, len(pending) - bounds.MAX_PENDING_REPLIES)
+        overflow = self.overflow
+        if folded or dropped:
+            moments = [item.arrived_at for item in folded] + [
+                p.queued_at for p in pending[:dropped]
+            ]
+            overflow = Overflow(
+                inbox_folded=overflow.inbox_folded + len(folded),
+                replies_dropped=overflow.replies_dropped + dropped,
+                last_at=max(filter(None, (overflow.last_at, *moments))),
+            )
+        handoff = self.handoff
+        if handoff is not None and folded:
+            handoff = handoff.model_copy(update={"unread": handoff.unread + len(folded)})
+        collected = dict(
+            (name, bounds.truncate_utf8(value))
+            for name, value in list(self.collected.items())[-bounds.MAX_COLLECTED_FIELDS :]
+        )
+        update = {
+            "inbox": tuple(inbox),
+            "messages": history,
+            "outbound_pending": pending[dropped:],
+            "overflow": overflow,
+            "handoff": handoff,
+            "collected": collected,
+            "topic": bounds.truncate_optional(self.topic),
+        }
+        bounded = self.model_copy(update=update)
+        return self if bounded == self else bounded
+
     def admitted(self, message: MessageReceived, arrived_at: datetime, now: datetime) -> Session:
-        """Queue a message for answering; one already known changes nothing."""
+        """Queue a message for answering; one already known changes nothing. A full inbox
+        folds its oldest messages into the history (`bounded`)."""
         if self.has_message(message.message_id):
             return self
-        pending = PendingMessage(
-            event=message.model_copy(update={"raw": {}}), arrived_at=arrived_at
-        )
+        pending = PendingMessage(event=_stored_event(message), arrived_at=arrived_at)
         inbox = sorted((*self.inbox, pending), key=lambda item: _message_order(item.event))
         last_inbound = max(filter(None, (self.last_inbound_at, message.occurred_at)))
         return self.model_copy(
             update={"inbox": tuple(inbox), "last_inbound_at": last_inbound, "updated_at": now}
-        )
+        ).bounded()
 
     def ready(self, now: datetime, hold: timedelta) -> tuple[PendingMessage, ...]:
         """The inbox up to its last message that has waited `hold`: earlier ones go with it,
@@ -168,7 +281,7 @@ class Session(BaseModel):
             id=message.message_id,
             at=message.occurred_at,
             kind=message.kind.value,
-            text=message.text,
+            text=bounds.truncate_optional(message.text),
             choice_id=message.choice_id,
         )
         inbox = tuple(p for p in self.inbox if p.event.message_id != message.message_id)
@@ -184,7 +297,10 @@ class Session(BaseModel):
         self, message_id: str, text: str | None, kind: str, author: Author, at: datetime
     ) -> Session:
         """Add one of our replies (bot or agent) to the history the AI and agents read."""
-        stored = StoredMessage(id=message_id, at=at, kind=kind, text=text, author=author)
+        # The full text of a reply stays in its outbox record.
+        stored = StoredMessage(
+            id=message_id, at=at, kind=kind, text=bounds.truncate_optional(text), author=author
+        )
         history = (*self.messages, stored)[-MAX_STORED_MESSAGES:]
         return self.model_copy(update={"messages": history})
 
@@ -200,15 +316,17 @@ class Session(BaseModel):
         return tuple(m.text for m in self.messages if m.author == "contact" and m.text)
 
     def with_pending(self, replies: tuple[PendingReply, ...]) -> Session:
+        """Replies join the send order; beyond `MAX_PENDING_REPLIES` the oldest leave it."""
         merged = sorted((*self.outbound_pending, *replies), key=lambda item: item.order_key)
-        return self.model_copy(update={"outbound_pending": tuple(merged)})
+        return self.model_copy(update={"outbound_pending": tuple(merged)}).bounded()
 
     def without_pending(self, outbox_id: str) -> Session:
         kept = tuple(item for item in self.outbound_pending if item.outbox_id != outbox_id)
         return self.model_copy(update={"outbound_pending": kept})
 
     def next_version(self, now: datetime) -> Session:
-        return self.model_copy(update={"version": self.version + 1, "updated_at": now})
+        """The session as the next write saves it, within its bounds."""
+        return self.bounded().model_copy(update={"version": self.version + 1, "updated_at": now})
 
 
 def new_session(

@@ -16,6 +16,8 @@ from starlette.responses import Response
 
 from atende.adapters.cloud_tasks import CORRELATION_HEADER
 from atende.bootstrap import container
+from atende.config import Settings
+from atende.domain.task_attempt import TaskAttempt, attempt_from_headers
 from atende.errors import (
     ConfigurationError,
     MalformedPayloadError,
@@ -49,7 +51,7 @@ async def read_limited_body(request: Request, limit: int) -> bytes | None:
 
 
 async def serve_webhook(request: Request, channel: str) -> Response:
-    app = container()
+    app = container(f"{channel}_webhook")
     configure_logging(app.settings.log_level)
     correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
     body = b""
@@ -78,27 +80,58 @@ def _json(status: int, **content: object) -> Response:
 
 
 async def serve_agent(request: Request) -> Response:
-    """The agent API: 200 with the outcome; 400 bad request, 401 bad token, 404 unknown
-    session, 409 an action the conversation's state does not allow, 503 retry later."""
-    app = container()
+    """The agent API: 200 with the outcome; 400 bad request, 401 a missing, unknown or revoked
+    token, 403 a tenant the token does not name, 404 unknown session, 409 an action the
+    conversation's state does not allow, 503 retry later.
+
+    The agent API token is in `Authorization: Bearer`, in both modes: when the function is
+    private, Cloud Run checks the CRM's Google ID token in `X-Serverless-Authorization`
+    before the request gets here, and this code does not look at that header."""
+    app = container("agent_reply")
     configure_logging(app.settings.log_level)
     correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
     with bind(correlation_id=correlation_id):
         if request.method != "POST":
             return _json(405, error="method_not_allowed", detail="POST a JSON agent command")
         try:
-            app.agent_authenticator.authenticate(request.headers)
-        except ConfigurationError:
-            logger.error("the agent API token is not configured; refusing every call")
-            return _json(500, error="misconfigured")
+            caller = await asyncio.to_thread(app.agent_authenticator.authenticate, request.headers)
         except UnauthorizedCallerError as error:
             logger.warning("agent caller refused", extra={"json_fields": {"outcome": error.code}})
-            return _json(401, error=error.code)
+            return Response(
+                json.dumps({"error": error.code, "detail": str(error)}),
+                status_code=401,
+                media_type="application/json",
+                headers={"www-authenticate": "Bearer"},
+            )
+        except TransientError as error:
+            logger.warning("agent tokens unreadable; the caller should retry",
+                           extra={"json_fields": {"outcome": error.code}})  # fmt: skip
+            return _json(503, error=error.code)
         body = await read_limited_body(request, app.settings.max_body_bytes)
         if body is None:
             return _json(413, error="payload_too_large")
         try:
-            outcome = await asyncio.to_thread(app.agent_desk.handle, body, correlation_id)
+            command = app.agent_desk.parse(body)
+        except MalformedPayloadError as error:
+            return _json(400, error=error.code, detail=str(error))
+        if not caller.may_act_for(command.tenant_id):
+            logger.warning(
+                "agent token refused for this tenant",
+                extra={
+                    "json_fields": {
+                        "outcome": "tenant_not_allowed",
+                        "tenant_id": command.tenant_id,
+                        "token_ref": caller.token_ref,
+                    }
+                },
+            )
+            return _json(
+                403,
+                error="tenant_not_allowed",
+                detail=f"this agent API token may not act for tenant {command.tenant_id}",
+            )
+        try:
+            outcome = await asyncio.to_thread(app.agent_desk.act, command, correlation_id)
         except MalformedPayloadError as error:
             return _json(400, error=error.code, detail=str(error))
         except SessionNotFoundError as error:
@@ -120,8 +153,16 @@ async def serve_agent(request: Request) -> Response:
         )
 
 
+def _task_attempt(request: Request, settings: Settings) -> TaskAttempt:
+    """Which attempt of its task this request is (atende.domain.task_attempt): from the
+    Cloud Tasks headers, against the queue's configured max_attempts."""
+    return attempt_from_headers(request.headers, settings.max_attempts)
+
+
 async def serve_worker(request: Request, function_name: str) -> Response:
-    app = container()
+    """A Cloud Tasks target. On the task's last attempt, work that still fails becomes a dead
+    letter and the answer is 200 `dead_lettered` (the use case records it)."""
+    app = container(function_name)
     configure_logging(app.settings.log_level)
     correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
     with bind(correlation_id=correlation_id):
@@ -134,9 +175,10 @@ async def serve_worker(request: Request, function_name: str) -> Response:
             logger.warning("caller refused", extra={"json_fields": {"outcome": error.code}})
             return _json(401, outcome=error.code)
         body = await request.body()
+        attempt = _task_attempt(request, app.settings)
         try:
             handler = app.worker_handler(function_name)
-            outcome = await asyncio.to_thread(handler, body, correlation_id)
+            outcome = await asyncio.to_thread(handler, body, correlation_id, attempt)
         except WaitingForEarlierReplyError as error:
             logger.info(
                 "reply waits for an earlier one", extra={"json_fields": {"outcome": error.code}}
@@ -145,7 +187,7 @@ async def serve_worker(request: Request, function_name: str) -> Response:
         except TransientError as error:
             logger.warning(
                 "transient failure; the queue will retry",
-                extra={"json_fields": {"outcome": error.code}},
+                extra={"json_fields": {"outcome": error.code, "attempt": attempt.number}},
             )
             return _json(503, outcome=error.code)
         except PermanentError as error:
@@ -162,7 +204,7 @@ async def serve_worker(request: Request, function_name: str) -> Response:
 async def serve_job(request: Request, function_name: str) -> Response:
     """A scheduled job (Cloud Scheduler → HTTP, authenticated like a worker): 200 with its
     report, 503 when it should be retried."""
-    app = container()
+    app = container(function_name)
     configure_logging(app.settings.log_level)
     correlation_id = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
     with bind(correlation_id=correlation_id):

@@ -33,11 +33,31 @@ from atende.pipeline.inbound_decision import (
     decision_for,
 )
 from atende.pipeline.policy import ProcessingPolicy
-from atende.ports import Clock, CommentReply, InboundDecision, InboundStore, TenantDirectory
+from atende.ports import (
+    Clock,
+    CommentReply,
+    InboundDecision,
+    InboundStore,
+    QueueName,
+    TenantDirectory,
+)
 
 logger = logging.getLogger(__name__)
 
+#: The queues this hop enqueues to (an agent's reply (outbound) and the session's idle timer
+#: (inbound)). atende.deployment grants exactly these to the function, infra/ must match,
+#: and the local stack refuses the rest.
+ENQUEUES: frozenset[QueueName] = frozenset({"inbound", "outbound"})
+
 _Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
+#: The CRM's id for an agent: opaque (its own user id, say), never an e-mail address or a
+#: name, since it is written to the audit trail and to logs.
+AGENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+AGENT_ID_RULE = (
+    "agent_id must be an opaque id such as agent-7: 1 to 64 letters, digits, '.', '_', ':' "
+    "or '-' (no e-mail addresses or names: it is written to the audit trail)"
+)
+_AgentId = Annotated[str, StringConstraints(pattern=AGENT_ID_PATTERN)]
 _Hex40 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]
 
 
@@ -52,8 +72,8 @@ class AgentCommand(BaseModel):
     comment_id: _Hex40 | None = None
     #: The CRM's id for this request: its retries must reuse it.
     request_id: _Id
-    #: The CRM's id for the agent (an id, not a name: it goes to the audit trail).
-    agent_id: _Id
+    #: The CRM's opaque id for the agent (AGENT_ID_PATTERN): it goes to the audit trail.
+    agent_id: _AgentId
     text: str | None = None
 
     @model_validator(mode="after")
@@ -98,8 +118,13 @@ class AgentDesk:
         self._text_limit = text_limit
 
     def handle(self, body: bytes, correlation_id: str) -> AgentOutcome:
+        return self.act(self.parse(body), correlation_id)
+
+    @staticmethod
+    def parse(body: bytes) -> AgentCommand:
+        """The command in a request body; MalformedPayloadError says what is wrong."""
         try:
-            command = AgentCommand.model_validate_json(body)
+            return AgentCommand.model_validate_json(body)
         except ValidationError as error:
             problems = sorted(
                 {
@@ -107,17 +132,31 @@ class AgentDesk:
                     for item in error.errors(include_input=False)
                 }
             )
+            if "agent_id" in problems:
+                others = [problem for problem in problems if problem != "agent_id"]
+                also = f"; also check: {', '.join(others)}" if others else ""
+                raise MalformedPayloadError(AGENT_ID_RULE + also, code="invalid_agent_id") from None
             raise MalformedPayloadError(
                 f"not an agent command; check: {', '.join(problems) or 'the JSON body'}"
-            ) from error
+            ) from None
+
+    def act(self, command: AgentCommand, correlation_id: str) -> AgentOutcome:
+        """Apply a parsed command; the caller has checked that it may act for its tenant."""
         with bind(tenant_id=command.tenant_id, session_id=command.session_id):
             if command.action == "comment_reply":
                 outcome = self._comment_reply(command, correlation_id)
             else:
                 outcome = self._apply(command, correlation_id)
+            # The agent id is opaque (AGENT_ID_PATTERN: no e-mail, no name), so it is logged.
             logger.info(
                 "agent request handled",
-                extra={"json_fields": {"action": command.action, "outcome": outcome.outcome}},
+                extra={
+                    "json_fields": {
+                        "action": command.action,
+                        "outcome": outcome.outcome,
+                        "agent_id": command.agent_id,
+                    }
+                },
             )
             return outcome
 

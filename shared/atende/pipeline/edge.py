@@ -1,6 +1,10 @@
 """The webhook use case: verify, parse, enqueue the events (pipeline/inbound_batcher.py),
 answer fast.
 
+Whatever a correctly signed body holds, the answer is 2xx or 4xx unless enqueueing failed:
+lone surrogates are replaced by U+FFFD (`_parse`, channels/json_text.py), and every event is
+made to fit a task (pipeline/task_bodies.py).
+
 No session work, no outbound call and no AI here: this is what providers wait on.
 """
 
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from atende.channels.base import WebhookConnector, WebhookResponse
+from atende.channels.json_text import without_lone_surrogates
 from atende.domain.events import InboundEvent, UnsupportedEvent
 from atende.errors import (
     ConfigurationError,
@@ -22,9 +27,14 @@ from atende.errors import (
 from atende.observability.context import bind
 from atende.pipeline.inbound_batcher import InboundBatcher
 from atende.pipeline.tasks import InboundTask
-from atende.ports import AsyncTaskQueue, Clock
+from atende.ports import AsyncTaskQueue, Clock, QueueName
 
 logger = logging.getLogger(__name__)
+
+#: The queues this hop enqueues to: each accepted event (or batch of them) becomes a
+#: processing task. atende.deployment grants exactly these to the function, infra/ must
+#: match, and the local stack refuses the rest.
+ENQUEUES: frozenset[QueueName] = frozenset({"inbound"})
 
 #: The tenant of unsupported events whose provider account we could not read.
 UNASSIGNED_TENANT = "_unassigned"
@@ -82,7 +92,7 @@ class WebhookEdge:
         except SignatureError as error:
             return _rejected(401, error.code)
         try:
-            events = self._connector.parse(request.body, request.headers)
+            body, events = self._parse(request.body, request.headers)
         except MalformedPayloadError as error:
             return _rejected(400, error.code)
         received_at = self._clock.now()
@@ -104,7 +114,23 @@ class WebhookEdge:
                 "json_fields": {"outcome": "enqueued", "events": len(events), "tasks": len(tasks)}
             },
         )
-        return self._connector.acknowledge(request.body, events)
+        return self._connector.acknowledge(body, events)
+
+    def _parse(self, body: bytes, headers: Mapping[str, str]) -> tuple[bytes, list[InboundEvent]]:
+        """The events, and the body they were parsed from. A JSON body can decode to lone
+        surrogates, which no UTF-8 encoding (a hash, a task body) takes: a parser that
+        failed on one parses the body again with each replaced by U+FFFD
+        (channels/json_text.py), for every channel, at no cost to the usual body. Events
+        that merely carry one are repaired where they are serialized
+        (pipeline/task_bodies.py)."""
+        try:
+            return body, self._connector.parse(body, headers)
+        except UnicodeEncodeError:
+            repaired = without_lone_surrogates(body)
+        try:
+            return repaired, self._connector.parse(repaired, headers)
+        except UnicodeEncodeError:
+            raise MalformedPayloadError("body holds text that cannot be encoded") from None
 
     def _task(
         self, event: InboundEvent, received_at: datetime, correlation_id: str

@@ -16,7 +16,7 @@ from atende.domain.handoff import project
 from atende.domain.messages import TextMessage
 from atende.domain.outbox import OutboxRecord, ReplyOrigin, order_key
 from atende.domain.session import Author, PendingReply, Session, new_session
-from atende.errors import TransientError
+from atende.errors import AtendeError, TransientError
 from atende.ports import InboundDecision
 from atende.tenants.config import DEFAULT_CONFIG, TenantConfig
 
@@ -28,6 +28,20 @@ class HoldNotElapsedError(TransientError):
     """The message this answering task is for is still inside its hold; try again later."""
 
     code = "hold_not_elapsed"
+
+
+class PoisonMessageError(TransientError):
+    """Answering one inbox message failed for a reason other than a transient one (an
+    unexpected exception in the engine, a permanent error): retried a few times, then that
+    message is taken out of the inbox into a dead letter so the others are answered."""
+
+    code = "poison_message"
+
+    def __init__(self, message_id: str, cause: Exception) -> None:
+        super().__init__("answering one inbox message failed")
+        self.message_id = message_id
+        #: The cause's code: an AtendeError's, else "unexpected_error".
+        self.cause_code = cause.code if isinstance(cause, AtendeError) else "unexpected_error"
 
 
 @dataclass(frozen=True)
@@ -176,8 +190,14 @@ def answer_inbox(
     turn_ctx = ctx.turn_context()
     for pending in batch:
         message = pending.event
-        turn = flow.respond(session.answered(message), message, turn_ctx)
-        applied = apply_turn(turn, message.event_id, ctx)
+        try:
+            turn = flow.respond(session.answered(message), message, turn_ctx)
+            applied = apply_turn(turn, message.event_id, ctx)
+        except TransientError:
+            raise
+        except Exception as error:
+            # The inbox is answered oldest first: this message would block every later one.
+            raise PoisonMessageError(message.message_id, error) from error
         session = applied.session
         outbox.extend(applied.outbox)
         audit.extend(applied.audit)

@@ -8,6 +8,11 @@
   handoff record, then enqueues the unsent replies and the session's inactivity timer;
 - an **idle** task closes the session when nothing happened since its timer was set.
 
+On a task's last attempt, work that still fails becomes a dead letter (pipeline/dead_letters.py;
+for a batch, each failing event on its own). An inbox message whose answer keeps failing for
+a reason retrying cannot fix is taken out of the inbox into a dead letter after a few attempts
+(`poison_after_attempts`), so the messages after it are answered.
+
 Every step is idempotent, so a crash between any two of them, followed by the queue's
 redelivery, ends in exactly one answer.
 """
@@ -15,6 +20,7 @@ redelivery, ends in exactly one answer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 from pydantic import ValidationError
@@ -41,17 +47,20 @@ from atende.domain.events import (
     VideoPublished,
 )
 from atende.domain.session import Session
+from atende.domain.task_attempt import DIRECT, TaskAttempt
 from atende.errors import MalformedPayloadError
 from atende.observability.context import bind
 from atende.pipeline.ai_plan import RecordingSuggester, ReplaySuggester, log_fallbacks
 from atende.pipeline.calendar_events import CalendarEvents
 from atende.pipeline.conversation_deps import ConversationDeps
+from atende.pipeline.dead_letters import DeadLetterRecorder, WorkRef, error_code, inbound_ref
 from atende.pipeline.follow_ups import FollowUps
 from atende.pipeline.inbound_batch import handle_batch
 from atende.pipeline.inbound_decision import (
     DEFAULT_TEXT_LIMIT,
     DecisionContext,
     HoldNotElapsedError,
+    PoisonMessageError,
     admit_message,
     answer_inbox,
     apply_turn,
@@ -72,11 +81,17 @@ from atende.ports import (
     Clock,
     InboundDecision,
     InboundStore,
+    QueueName,
     TaskQueue,
     TaskRequest,
 )
 
 logger = logging.getLogger(__name__)
+
+#: The queues this hop enqueues to: answer and idle tasks (inbound), a turn's first reply
+#: (outbound). atende.deployment grants exactly these to the function, infra/ must match,
+#: and the local stack refuses the rest.
+ENQUEUES: frozenset[QueueName] = frozenset({"inbound", "outbound"})
 
 #: How events that change no session are named in the audit trail.
 _RECORDED_KINDS: dict[type, AuditKind] = {
@@ -85,6 +100,9 @@ _RECORDED_KINDS: dict[type, AuditKind] = {
     CommentReceived: AuditKind.COMMENT,
     VideoPublished: AuditKind.CONTENT_PUBLISHED,
 }
+
+#: At most this many messages are taken out of one inbox by one answer attempt.
+_MAX_QUARANTINES = 10
 
 
 class InboundProcessor:
@@ -97,7 +115,11 @@ class InboundProcessor:
         checkpoints: Checkpoints,
         policy: ProcessingPolicy,
         conversation: ConversationDeps,
+        dead_letters: DeadLetterRecorder | None = None,
+        poison_after_attempts: int = 3,
     ) -> None:
+        self._dead_letters = dead_letters
+        self._poison_after = poison_after_attempts
         self._store = store
         self._queue = queue
         self._flow = flow
@@ -110,7 +132,7 @@ class InboundProcessor:
             store, queue, self._follow_ups, clock, policy, conversation.calendars, self._context
         )
 
-    def handle(self, body: bytes, correlation_id: str) -> str:
+    def handle(self, body: bytes, correlation_id: str, attempt: TaskAttempt = DIRECT) -> str:
         """Process one task body; returns the outcome (admitted, answered, duplicate, …)."""
         try:
             task = PROCESS_TASK.validate_json(body)
@@ -120,12 +142,36 @@ class InboundProcessor:
             with bind(channel=task.channel, tenant_id=task.tenant_id, session_id=task.session_id):
                 if isinstance(task, IdleTask):
                     return self._logged(self._idle(task, correlation_id), "idle")
-                return self._logged(self._answer(task, correlation_id), "answer")
+                return self._logged(self._answer(task, correlation_id, attempt), "answer")
         if isinstance(task, InboundBatch):
-            return handle_batch(task, self._event, correlation_id)
-        return self._event(task, task.correlation_id or correlation_id)
+            return handle_batch(
+                task,
+                lambda member, corr: self._event(member, corr, attempt),
+                correlation_id,
+                self._batch_dead_letter(attempt, correlation_id),
+            )
+        return self._event(task, task.correlation_id or correlation_id, attempt)
 
-    def _event(self, task: InboundTask, correlation_id: str) -> str:
+    def _batch_dead_letter(
+        self, attempt: TaskAttempt, correlation_id: str
+    ) -> Callable[[InboundTask, Exception], None] | None:
+        """On the batch's last attempt: each event that still fails becomes its own dead
+        letter, whose body is a single-event task (a replay re-runs only that event)."""
+        recorder = self._dead_letters
+        if recorder is None or not attempt.is_last:
+            return None
+
+        def record(task: InboundTask, error: Exception) -> None:
+            ref = replace(
+                inbound_ref(task, "batch"),
+                member=f"{task.event.channel}:{task.event.event_id}",
+            )
+            body = task.model_dump_json().encode()
+            recorder.record(attempt, body, ref, error_code(error), correlation_id)
+
+        return record
+
+    def _event(self, task: InboundTask, correlation_id: str, attempt: TaskAttempt = DIRECT) -> str:
         event = task.event
         session = None
         if isinstance(event, MessageReceived):
@@ -137,7 +183,8 @@ class InboundProcessor:
             channel=event.channel, tenant_id=task.tenant_id, event_id=event_ref, session_id=session
         ):
             if isinstance(event, MessageReceived) and session is not None:
-                return self._logged(self._admit(task, event, session, correlation_id), event.type)
+                admitted = self._admit(task, event, session, correlation_id, attempt)
+                return self._logged(admitted, event.type)
             if isinstance(event, CalendarSyncRequested):
                 return self._logged(self._calendar.sync(task, event, correlation_id), event.type)
             if isinstance(
@@ -175,7 +222,12 @@ class InboundProcessor:
         )
 
     def _admit(
-        self, task: InboundTask, event: MessageReceived, session: str, correlation_id: str
+        self,
+        task: InboundTask,
+        event: MessageReceived,
+        session: str,
+        correlation_id: str,
+        attempt: TaskAttempt = DIRECT,
     ) -> str:
         ctx = self._context(task.tenant_id, session, correlation_id)
         arrived_at = task.received_at or ctx.now
@@ -192,10 +244,17 @@ class InboundProcessor:
                 session_id=session,
                 message_id=event.message_id,
             )
+            task_id = keys.answer_task_id(session, event.event_id)
+            if attempt.replay_generation:
+                # A replayed message (a dead letter): its first answer task's name may still
+                # be refused by the queue, so the replay's answer task gets its own.
+                task_id = "answer-" + keys.stable_hash(
+                    "answer", session, event.event_id, attempt.task_name
+                )
             self._queue.enqueue(
                 TaskRequest(
                     queue="inbound",
-                    task_id=keys.answer_task_id(session, event.event_id),
+                    task_id=task_id,
                     target=PROCESS_INBOUND,
                     body=answer.model_dump_json().encode(),
                     correlation_id=correlation_id,
@@ -204,7 +263,60 @@ class InboundProcessor:
             )
         return admission
 
-    def _answer(self, task: AnswerTask, correlation_id: str) -> str:
+    def _answer(self, task: AnswerTask, correlation_id: str, attempt: TaskAttempt) -> str:
+        """Answer the inbox; from the `poison_after_attempts`-th attempt on, a message whose
+        answer fails for a reason retrying cannot fix is quarantined (taken out of the inbox
+        into a dead letter, in one transaction) and the others are answered."""
+        for _ in range(_MAX_QUARANTINES):
+            try:
+                return self._answer_once(task, correlation_id)
+            except PoisonMessageError as error:
+                recorder = self._dead_letters
+                if recorder is None or not attempt.task_name:
+                    raise
+                if attempt.number < self._poison_after and not attempt.is_last:
+                    raise
+                self._quarantine(recorder, task, error, attempt, correlation_id)
+        return self._answer_once(task, correlation_id)
+
+    def _quarantine(
+        self,
+        recorder: DeadLetterRecorder,
+        task: AnswerTask,
+        error: PoisonMessageError,
+        attempt: TaskAttempt,
+        correlation_id: str,
+    ) -> None:
+        session = self._conversation.sessions.get(task.session_id)
+        pending = next(
+            (p for p in session.inbox if p.event.message_id == error.message_id), None
+        ) if session else None  # fmt: skip
+        if pending is None:
+            return  # taken out already (a concurrent or redelivered attempt)
+        replay = InboundTask(
+            tenant_id=task.tenant_id,
+            event=pending.event,
+            received_at=pending.arrived_at,
+            correlation_id=correlation_id,
+        )
+        ref = WorkRef(
+            kind="answer",
+            tenant_id=task.tenant_id,
+            channel=task.channel,
+            session_id=task.session_id,
+            event_ref=keys.event_ref(pending.event.channel, pending.event.event_id),
+            member=pending.event.message_id,
+        )
+        recorder.quarantine(
+            attempt,
+            replay.model_dump_json().encode(),
+            ref,
+            error.cause_code,
+            pending.event.message_id,
+            correlation_id,
+        )
+
+    def _answer_once(self, task: AnswerTask, correlation_id: str) -> str:
         ctx = self._context(task.tenant_id, task.session_id, correlation_id, task.channel)
         ctx = self._with_ai_plan(ctx, task)
         answered = self._store.answer(

@@ -6,17 +6,21 @@ from collections.abc import Callable
 from datetime import datetime
 
 from atende.domain.audit import AuditEntry, AuditKind
+from atende.domain.task_attempt import DIRECT, TaskAttempt
 from atende.errors import PermanentError
 from atende.observability.context import current
 from atende.ports import AuditLog
 
 
 def audited(
-    handler: Callable[[bytes, str], str], audit: AuditLog, now: Callable[[], datetime], worker: str
-) -> Callable[[bytes, str], str]:
-    def run(body: bytes, correlation_id: str) -> str:
+    handler: Callable[[bytes, str, TaskAttempt], str],
+    audit: AuditLog,
+    now: Callable[[], datetime],
+    worker: str,
+) -> Callable[[bytes, str, TaskAttempt], str]:
+    def run(body: bytes, correlation_id: str, attempt: TaskAttempt = DIRECT) -> str:
         try:
-            return handler(body, correlation_id)
+            return handler(body, correlation_id, attempt)
         except PermanentError as error:
             context = current()
             audit.append(

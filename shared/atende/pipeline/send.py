@@ -1,5 +1,10 @@
 """The `send_outbound` use case: send one outbox record at most once, in session order, then
-enqueue the session's next reply (replies are enqueued one at a time, each by the one before)."""
+enqueue the session's next reply (replies are enqueued one at a time, each by the one before).
+
+On the task's last attempt, a send that still fails (the provider down, a reply still waiting
+for an earlier one, anything unexpected) becomes a dead letter, and the reply is released from
+its session's order (status `dead_lettered`) so the next one goes out: a stuck reply never
+holds the conversation."""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ from datetime import timedelta
 
 from pydantic import ValidationError
 
+from atende.domain import keys
 from atende.domain.audit import AuditKind
 from atende.domain.outbox import OutboxRecord
 from atende.domain.session import PendingReply
+from atende.domain.task_attempt import DIRECT, TaskAttempt
 from atende.errors import (
     InvalidOutboundMessageError,
     MalformedPayloadError,
@@ -21,12 +28,27 @@ from atende.errors import (
 )
 from atende.observability.context import bind
 from atende.pipeline import send_decision
+from atende.pipeline.dead_letters import DEAD_LETTERED, DeadLetterRecorder, WorkRef, error_code
 from atende.pipeline.follow_ups import FollowUps
 from atende.pipeline.send_decision import SendContext, audit_entry
 from atende.pipeline.tasks import OutboundTask
-from atende.ports import Checkpoints, Clock, FinishedSend, OutboxStore, ProviderSender, SendGate
+from atende.ports import (
+    CallNotes,
+    Checkpoints,
+    Clock,
+    FinishedSend,
+    OutboxStore,
+    ProviderSender,
+    QueueName,
+    SendGate,
+)
 
 logger = logging.getLogger(__name__)
+
+#: The queues this hop enqueues to: the session's next reply, once this one has settled.
+#: atende.deployment grants exactly these to the function, infra/ must match, and the local
+#: stack refuses the rest.
+ENQUEUES: frozenset[QueueName] = frozenset({"outbound"})
 
 
 class OutboundSender:
@@ -38,7 +60,11 @@ class OutboundSender:
         checkpoints: Checkpoints,
         max_order_wait: timedelta,
         follow_ups: FollowUps,
+        dead_letters: DeadLetterRecorder | None = None,
+        call_notes: CallNotes | None = None,
     ) -> None:
+        self._dead_letters = dead_letters
+        self._call_notes = call_notes
         self._follow_ups = follow_ups
         self._store = store
         self._senders = senders
@@ -46,32 +72,93 @@ class OutboundSender:
         self._checkpoints = checkpoints
         self._max_order_wait = max_order_wait
 
-    def handle(self, body: bytes, correlation_id: str) -> str:
+    def handle(self, body: bytes, correlation_id: str, attempt: TaskAttempt = DIRECT) -> str:
         try:
             outbox_id = OutboundTask.model_validate_json(body).outbox_id
         except ValidationError as error:
             raise MalformedPayloadError("task body is not an outbound task") from error
         with bind(outbox_id=outbox_id):
-            gate = self._store.begin_send(
-                outbox_id,
-                lambda record, session: send_decision.decide_send(
-                    record, session, self._context(correlation_id)
-                ),
+            try:
+                return self._send(outbox_id, correlation_id)
+            except PermanentError:
+                raise
+            except Exception as error:
+                if not attempt.is_last or self._dead_letters is None:
+                    raise
+                return self._give_up(outbox_id, body, error, attempt, correlation_id)
+
+    def _give_up(
+        self,
+        outbox_id: str,
+        body: bytes,
+        error: Exception,
+        attempt: TaskAttempt,
+        correlation_id: str,
+    ) -> str:
+        """The last attempt failed: the dead letter first (so nothing is lost whatever
+        happens next), then the reply leaves its session's order and the next one is
+        enqueued."""
+        assert self._dead_letters is not None  # noqa: S101 - checked by the caller
+        code = error_code(error)
+        record = self._store.get(outbox_id)
+        ref = WorkRef(kind="send", outbox_id=outbox_id)
+        if record is not None:
+            ref = WorkRef(
+                kind="send",
+                tenant_id=record.tenant_id,
+                channel=record.channel,
+                session_id=record.session_id,
+                event_ref=keys.event_ref(record.channel, record.inbound_event_id),
+                outbox_id=outbox_id,
             )
-            record = gate.record
-            fields = (
-                {
-                    "channel": record.channel,
-                    "tenant_id": record.tenant_id,
-                    "session_id": record.session_id,
-                }
-                if record
-                else {}
-            )
-            with bind(**fields):
-                outcome = self._act(gate, correlation_id)
-                logger.info("outbound task handled", extra={"json_fields": {"outcome": outcome}})
-                return outcome
+        self._dead_letters.record(attempt, body, ref, code, correlation_id)
+        if record is None:
+            return DEAD_LETTERED
+        with bind(channel=record.channel, tenant_id=record.tenant_id,
+                  session_id=record.session_id):  # fmt: skip
+            try:
+                ctx = self._context(correlation_id)
+                entry = audit_entry(
+                    record, AuditKind.SEND_OUTCOME, ctx, outcome=DEAD_LETTERED, error=code
+                )
+                finished = self._store.finish_send(
+                    outbox_id,
+                    lambda current: send_decision.dead_lettered(current, ctx.now, code),
+                    release=True,
+                    audit=(entry,),
+                )
+                self._next_in_order(outbox_id, finished.pending, correlation_id)
+            except Exception as release_error:
+                # The dead letter is written: its replay settles the reply and hands the
+                # turn on (a settled record enqueues the next one).
+                logger.error(
+                    "a dead-lettered reply could not be released from its session's order",
+                    extra={"json_fields": {"outcome": "release_failed",
+                                           "error": error_code(release_error)}},
+                )  # fmt: skip
+        return DEAD_LETTERED
+
+    def _send(self, outbox_id: str, correlation_id: str) -> str:
+        gate = self._store.begin_send(
+            outbox_id,
+            lambda record, session: send_decision.decide_send(
+                record, session, self._context(correlation_id)
+            ),
+        )
+        record = gate.record
+        fields = (
+            {
+                "channel": record.channel,
+                "tenant_id": record.tenant_id,
+                "session_id": record.session_id,
+            }
+            if record
+            else {}
+        )
+        with bind(**fields):
+            outcome = self._act(gate, correlation_id)
+            logger.info("outbound task handled", extra={"json_fields": {"outcome": outcome}})
+            return outcome
 
     def _next_in_order(
         self, outbox_id: str, pending: tuple[PendingReply, ...], correlation_id: str
@@ -151,9 +238,32 @@ class OutboundSender:
             error=error.code,
             attempts=error.attempts,
         )
-        return self._store.finish_send(
-            record.id,
-            lambda current: send_decision.failed(current, ctx.now, error),
-            release=permanent,
-            audit=(entry,),
-        )
+        try:
+            return self._store.finish_send(
+                record.id,
+                lambda current: send_decision.failed(current, ctx.now, error),
+                release=permanent,
+                audit=(entry,),
+            )
+        except TransientError:
+            # The outcome could not be recorded (a contended session, say). Note at least what
+            # the provider call did, on the record alone: a retry that finds it still
+            # `sending` then knows whether the provider may have the message (hold for
+            # review) or surely has not (send again).
+            self._note_call(record, error, ctx)
+            raise
+
+    def _note_call(
+        self, record: OutboxRecord, error: PermanentError | TransientError, ctx: SendContext
+    ) -> None:
+        if self._call_notes is None:
+            return
+        try:
+            self._call_notes.note_call(
+                record.id, send_decision.call_outcome(error), error.code, ctx.now
+            )
+        except Exception as note_error:
+            logger.warning(
+                "the provider call's outcome could not be noted either",
+                extra={"json_fields": {"outcome": error_code(note_error)}},
+            )

@@ -7,7 +7,13 @@ from datetime import datetime, timedelta
 
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
-from atende.domain.outbox import OutboxRecord, OutboxStatus, ReplyOrigin
+from atende.domain.outbox import (
+    UNCERTAIN_FAILURES,
+    CallOutcome,
+    OutboxRecord,
+    OutboxStatus,
+    ReplyOrigin,
+)
 from atende.domain.session import Session
 from atende.errors import AtendeError, TransientError
 from atende.ports import SendGate, SendResult
@@ -39,9 +45,11 @@ def audit_entry(
 def decide_send(record: OutboxRecord | None, session: Session | None, ctx: SendContext) -> SendGate:
     if record is None or record.settled:
         return SendGate(action="done", record=record)
-    if record.status == OutboxStatus.SENDING:
+    if record.status == OutboxStatus.SENDING and not definitely_unsent(record):
         # An earlier attempt was cut off mid-send: the provider may have the message. The
         # provider offers no idempotency key, so we hold it rather than risk a double reply.
+        # (A record whose last call is known to have failed, with only its outcome left
+        # unrecorded, is simply sent again below.)
         held = record.changed(OutboxStatus.NEEDS_REVIEW, at=ctx.now, detail="outcome_unknown")
         return SendGate(
             action="hold",
@@ -68,8 +76,37 @@ def decide_send(record: OutboxRecord | None, session: Session | None, ctx: SendC
         if ctx.now - head.queued_at < ctx.max_order_wait:
             return SendGate(action="wait", record=record)
         audit = (audit_entry(record, AuditKind.ORDER_BYPASSED, ctx, waited_for=head.outbox_id),)
-    claimed = record.changed(OutboxStatus.SENDING, at=ctx.now, detail="claimed")
+    claimed = record.changed(OutboxStatus.SENDING, at=ctx.now, detail="claimed", last_call=None)
     return SendGate(action="send", record=claimed, audit=audit)
+
+
+def definitely_unsent(record: OutboxRecord) -> bool:
+    """The record's last provider call is known to have sent nothing: refused by the
+    provider, or never made."""
+    return record.last_call in (CallOutcome.REFUSED, CallOutcome.NOT_CALLED)
+
+
+def call_outcome(error: AtendeError) -> CallOutcome:
+    """What a failed send did at the provider: nothing when no request went out or every
+    request was answered with an error; unknown after a timeout or a dropped connection."""
+    if not error.attempts:
+        return CallOutcome.NOT_CALLED
+    failures = error.failures or (error.code,)
+    if any(reason in UNCERTAIN_FAILURES for reason in failures):
+        return CallOutcome.UNKNOWN
+    return CallOutcome.REFUSED
+
+
+def dead_lettered(record: OutboxRecord, now: datetime, error_code: str) -> OutboxRecord:
+    """The send gave up on its last attempt. A record settled meanwhile stays as it is; one
+    that may have reached the provider is held for review (a replay must not send it twice);
+    any other becomes `dead_lettered` until a replay."""
+    if record.settled:
+        return record
+    if record.status == OutboxStatus.SENDING and not definitely_unsent(record):
+        return record.changed(OutboxStatus.NEEDS_REVIEW, at=now, detail="outcome_unknown")
+    return record.changed(OutboxStatus.DEAD_LETTERED, at=now, detail=error_code,
+                          last_error=error_code)  # fmt: skip
 
 
 def _failed_tries(record: OutboxRecord, reasons: tuple[str, ...], now: datetime) -> OutboxRecord:
@@ -91,6 +128,7 @@ def sent(record: OutboxRecord, now: datetime, result: SendResult) -> OutboxRecor
         detail="provider_accepted",
         attempts=tried.attempts + 1,
         provider_message_id=record.provider_message_id or result.provider_message_id,
+        last_call=CallOutcome.ACCEPTED,
     )
 
 
@@ -105,4 +143,5 @@ def failed(record: OutboxRecord, now: datetime, error: AtendeError) -> OutboxRec
         detail=error.code,
         attempts=record.attempts + error.attempts,
         last_error=error.code,
+        last_call=call_outcome(error),
     )

@@ -12,7 +12,16 @@ from atende.ports import StatusDecision
 
 #: A record we could not confirm (a crash mid-send, a retry after a timeout) is proven sent
 #: by any status the provider reports about it.
-_UNCONFIRMED = frozenset({OutboxStatus.SENDING, OutboxStatus.RETRYING, OutboxStatus.NEEDS_REVIEW})
+#: A provider's status about these settles them: the provider did get the message
+#: (a dead-lettered reply whose last attempt's outcome was unknown to us included).
+_UNCONFIRMED = frozenset(
+    {
+        OutboxStatus.SENDING,
+        OutboxStatus.RETRYING,
+        OutboxStatus.NEEDS_REVIEW,
+        OutboxStatus.DEAD_LETTERED,
+    }
+)
 
 
 def decide_status(

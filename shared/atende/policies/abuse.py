@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from atende.domain.events import MessageReceived
+from atende.domain.events import NOTICE_KINDS, MessageReceived
 from atende.domain.keys import stable_hash
 from atende.domain.session import AbuseState, Session
 from atende.policies.decision import Policy, PolicyDecision
@@ -77,7 +77,10 @@ def _violation(
     recent = sum(
         1
         for stored in session.messages
-        if stored.author == "contact" and window_start < stored.at <= message.occurred_at
+        if stored.author == "contact"
+        # A deletion, an edit or a mention is not a message written to us.
+        and stored.kind not in NOTICE_KINDS
+        and window_start < stored.at <= message.occurred_at
     )
     if recent > policy.flood_limit:
         return "flood"

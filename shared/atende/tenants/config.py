@@ -7,6 +7,7 @@ Brazilian Portuguese by default; a tenant overrides any of them.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -24,6 +25,12 @@ def _compiles(pattern: str) -> str:
     except re.error as error:
         raise ValueError(f"pattern {pattern!r} does not compile: {error}") from None
     return pattern
+
+
+#: Session retention after the last activity (days): the default, and the allowed range.
+DEFAULT_SESSION_RETENTION_DAYS = 180
+MIN_SESSION_RETENTION_DAYS = 31
+MAX_SESSION_RETENTION_DAYS = 3650
 
 
 class _Config(BaseModel):
@@ -139,8 +146,8 @@ class TenantConfig(_Config):
         "só isso", "tchau", "valeu", "no thanks",
     )  # fmt: skip
     faq: tuple[FaqEntry, ...] = ()
-    #: Asked, in order, before the first answer.
-    required_fields: tuple[RequiredField, ...] = ()
+    #: Asked, in order, before the first answer (at most 20: the session keeps their values).
+    required_fields: tuple[RequiredField, ...] = Field(default=(), max_length=20)
     routing: tuple[RoutingRule, ...] = ()
     default_queue: Label = "default"
     ai: AiConfig = AiConfig()
@@ -148,6 +155,19 @@ class TenantConfig(_Config):
     prohibited_patterns: tuple[str, ...] = ()
     abuse: AbusePolicy = AbusePolicy()
     idle_timeout_seconds: int = Field(default=1800, ge=1, le=30 * 86_400)
+    #: Days a session (its messages and collected values: personal data) is kept after its
+    #: last activity; then it expires and the contact's next message starts afresh. At
+    #: least 31 days: longer than the longest conversation timer (the idle timeout, at
+    #: most 30 days), so no timer ever fires on an expired session.
+    session_retention_days: int = Field(
+        default=DEFAULT_SESSION_RETENTION_DAYS,
+        ge=MIN_SESSION_RETENTION_DAYS,
+        le=MAX_SESSION_RETENTION_DAYS,
+    )
+
+    @property
+    def session_retention(self) -> timedelta:
+        return timedelta(days=self.session_retention_days)
 
     @field_validator("prohibited_patterns")
     @classmethod

@@ -19,6 +19,11 @@ TENANTS = "tenants"
 CHANNEL_STATE = "channel_state"
 COMMENTS = "comments"
 
+#: The timestamp field the TTL policies delete by (infra/firestore.tf), in every collection
+#: that expires; readers check it themselves (TTL deletion lags).
+EXPIRE_AT = "expire_at"
+DEAD_LETTERS = "dead_letters"
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 

@@ -3,16 +3,24 @@
 Admitting a message is one transaction; answering a session's inbox is another, which writes
 the dedupe records of the messages it answers together with the session, the replies and the
 audit: a dedupe record can never outlive a failure of the work it guards.
+
+Every session write is kept within `atende.domain.bounds`: the session is bounded, stamped
+with its `expire_at` (this write + the tenant's retention) and measured the way Firestore
+counts a document; one that still weighs more than `SESSION_BUDGET` sheds its oldest
+history messages (they stay in the outbox and the audit trail). A session past its
+`expire_at` is read as absent: the conversation starts fresh.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from atende.adapters.firestore import codec
+from atende.adapters.firestore import codec, doc_size
 from atende.adapters.firestore.client import run_transaction
+from atende.domain import bounds
 from atende.domain.audit import AuditEntry
 from atende.domain.comment import CommentRecord
 from atende.domain.dedupe import DedupeRecord
@@ -30,22 +38,54 @@ from atende.ports import (
     StatusDecision,
 )
 
+logger = logging.getLogger(__name__)
+
 #: A concurrent first message can race us to create the same session; we then start over.
 _CREATE_RACE_ATTEMPTS = 3
 
 
+class SessionUnwritableError(TransientError):
+    """Firestore refused a write of the session (or of a record written with it) as
+    INVALID_ARGUMENT: too big, or a value it cannot store.
+
+    Transient on purpose, although retrying the same write fails the same way: the worker
+    turns a TransientError on the task's last attempt into a dead letter, which keeps the
+    event for an operator to replay once the cause is fixed. A PermanentError would be
+    recorded and acknowledged, and the contact's message would be gone. The queue's bounded
+    retries mean this never loops forever; the bounds (`atende.domain.bounds`) mean it
+    should never happen at all."""
+
+    code = "session_unwritable"
+
+
+def _tenant_retention(client: Any) -> Callable[[str], timedelta]:
+    from atende.adapters.firestore.tenant_store import FirestoreTenantStore
+
+    tenants = FirestoreTenantStore(client)
+    return lambda tenant_id: tenants.get(tenant_id).session_retention
+
+
 class FirestoreInboundStore:
-    def __init__(self, client: Any, clock: Clock, checkpoints: Checkpoints) -> None:
+    def __init__(
+        self,
+        client: Any,
+        clock: Clock,
+        checkpoints: Checkpoints,
+        retention: Callable[[str], timedelta] | None = None,
+    ) -> None:
+        """`retention`: a tenant's session retention (`TenantConfig.session_retention`);
+        by default read from the tenant's configuration (cached 60 s)."""
         self._db = client
         self._clock = clock
         self._checkpoints = checkpoints
+        self._retention = retention or _tenant_retention(client)
 
     # -- helpers -------------------------------------------------------------------------
     def _ref(self, collection: str, key: str) -> Any:
         return self._db.collection(collection).document(key)
 
     def _run(self, body: Callable[[Any], Any]) -> Any:
-        from google.api_core.exceptions import AlreadyExists
+        from google.api_core.exceptions import AlreadyExists, InvalidArgument
 
         for attempt in range(_CREATE_RACE_ATTEMPTS):
             try:
@@ -53,6 +93,8 @@ class FirestoreInboundStore:
             except AlreadyExists:
                 if attempt == _CREATE_RACE_ATTEMPTS - 1:
                     raise TransientError("kept losing a create race", code="conflict") from None
+            except InvalidArgument as error:
+                raise SessionUnwritableError("firestore refused the write") from error
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _snapshots(self, transaction: Any, refs: list[Any]) -> dict[str, Any]:
@@ -76,14 +118,53 @@ class FirestoreInboundStore:
             ref = self._ref(codec.HANDOFFS, decision.handoff.session_id)
             transaction.set(ref, codec.to_document(decision.handoff))
 
-    def _save_session(self, transaction: Any, snapshot: Any, session: Session) -> None:
-        document = codec.to_document(session)
+    def _load(self, snapshot: Any) -> Session | None:
+        """The stored session; None when there is none or it is past its `expire_at`
+        (TTL deletion can lag a day or more behind it)."""
+        if not snapshot.exists:
+            return None
+        session = Session.model_validate(snapshot.to_dict())
+        return None if session.expired(self._clock.now()) else session
+
+    def _fitted(self, session: Session) -> tuple[Session, dict[str, Any]]:
+        """The session within its bounds and its document within `SESSION_BUDGET`."""
+        session = session.bounded()
+        while True:
+            document = codec.to_document(session)
+            size = doc_size.document_size(codec.SESSIONS, session.id, document)
+            if size <= bounds.SESSION_BUDGET:
+                return session, document
+            if not session.messages:
+                # Only ids and provider contexts are left to blame: nothing to shed.
+                logger.error(
+                    "session document over budget with an empty history",
+                    extra={
+                        "json_fields": {
+                            "session_id": session.id,
+                            "tenant_id": session.tenant_id,
+                            "channel": session.channel,
+                            "size": size,
+                            "outcome": "session_unwritable",
+                        }
+                    },
+                )
+                raise SessionUnwritableError("session document over its budget")
+            session = session.model_copy(update={"messages": session.messages[1:]})
+
+    def _save_session(
+        self, transaction: Any, snapshot: Any, session: Session, before: Session | None
+    ) -> Session:
+        """Write the session (bounded, stamped, measured); the session as saved."""
+        now = self._clock.now()
+        session, document = self._fitted(session.retained(now, self._retention(session.tenant_id)))
+        _log_overflow(before, session)
         if snapshot.exists:
             # The version check: the session must still be exactly the one we read.
             option = self._db.write_option(last_update_time=snapshot.update_time)
             transaction.update(snapshot.reference, document, option=option)
         else:
             transaction.create(snapshot.reference, document)
+        return session
 
     # -- InboundStore --------------------------------------------------------------------
     def admit(
@@ -97,15 +178,11 @@ class FirestoreInboundStore:
             if self._is_duplicate(snaps[dedupe_ref.path], self._clock.now()) is not None:
                 return "duplicate"
             session_snap = snaps[session_ref.path]
-            current = (
-                codec.from_document(Session, session_snap.to_dict())
-                if session_snap.exists
-                else None
-            )
+            current = self._load(session_snap)
             admitted = admit(current)
             if admitted is None:
                 return "present"
-            self._save_session(transaction, session_snap, admitted)
+            self._save_session(transaction, session_snap, admitted, current)
             self._checkpoints.reached("process.after_admit")
             return "admitted"
 
@@ -119,23 +196,23 @@ class FirestoreInboundStore:
 
         def body(transaction: Any) -> Session | None:
             snapshot = session_ref.get(transaction=transaction)
-            if not snapshot.exists:
+            current = self._load(snapshot)
+            if current is None:
                 return None
-            current = Session.model_validate(snapshot.to_dict())
             decision = decide(current)
             if decision.session == current:
                 return current
             for key, record in decision.dedupe:
                 transaction.set(self._ref(codec.DEDUPE, key), codec.to_document(record))
             self._checkpoints.reached("process.after_dedupe")
-            self._save_session(transaction, snapshot, decision.session)
+            saved = self._save_session(transaction, snapshot, decision.session, current)
             self._checkpoints.reached("process.after_session_save")
             for outbox in decision.outbox:
                 transaction.create(self._ref(codec.OUTBOX, outbox.id), codec.to_document(outbox))
             self._checkpoints.reached("process.after_outbox_write")
             self._write_audit(transaction, decision.audit)
             self._write_handoff(transaction, decision)
-            return decision.session
+            return saved
 
         answered: Session | None = self._run(body)
         return answered
@@ -153,19 +230,19 @@ class FirestoreInboundStore:
         def body(transaction: Any) -> tuple[ActOutcome, Session | None]:
             snaps = self._snapshots(transaction, [dedupe_ref, session_ref])
             session_snap = snaps[session_ref.path]
-            if not session_snap.exists:
+            current = self._load(session_snap)
+            if current is None:
                 return "no_session", None
-            current = Session.model_validate(session_snap.to_dict())
             if self._is_duplicate(snaps[dedupe_ref.path], self._clock.now()) is not None:
                 return "duplicate", current
             decision = decide(current)
             transaction.set(dedupe_ref, codec.to_document(dedupe))
-            self._save_session(transaction, session_snap, decision.session)
+            saved = self._save_session(transaction, session_snap, decision.session, current)
             for outbox in decision.outbox:
                 transaction.create(self._ref(codec.OUTBOX, outbox.id), codec.to_document(outbox))
             self._write_audit(transaction, decision.audit)
             self._write_handoff(transaction, decision)
-            return "applied", decision.session
+            return "applied", saved
 
         result: tuple[ActOutcome, Session | None] = self._run(body)
         return result
@@ -267,3 +344,28 @@ class FirestoreInboundStore:
         for snapshot in transaction.get(query):
             return snapshot
         return None
+
+
+def _log_overflow(before: Session | None, after: Session) -> None:
+    """One line when a write pushed messages out of the inbox or replies out of the send
+    order (counts only: no text, no contact)."""
+    previous = before.overflow if before is not None else None
+    folded = after.overflow.inbox_folded - (previous.inbox_folded if previous else 0)
+    dropped = after.overflow.replies_dropped - (previous.replies_dropped if previous else 0)
+    if folded <= 0 and dropped <= 0:
+        return
+    logger.warning(
+        "session bounds reached: oldest inbox messages folded into the history unanswered, "
+        "or oldest replies taken out of the send order",
+        extra={
+            "json_fields": {
+                "session_id": after.id,
+                "tenant_id": after.tenant_id,
+                "channel": after.channel,
+                "inbox_folded": max(folded, 0),
+                "replies_dropped": max(dropped, 0),
+                "handoff": after.handoff is not None,
+                "outcome": "session_overflow",
+            }
+        },
+    )

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from atende.adapters.firestore import codec
 from atende.adapters.firestore.client import run_transaction
 from atende.domain.audit import AuditEntry
-from atende.domain.outbox import OutboxRecord
+from atende.domain.outbox import CallOutcome, OutboxRecord
 from atende.domain.session import Session
 from atende.errors import PermanentError
 from atende.ports import Clock, FinishedSend, SendGate
@@ -104,6 +105,20 @@ class FirestoreOutboxStore:
         finished: FinishedSend = run_transaction(self._db, body)
         return finished
 
+    def note_call(self, outbox_id: str, call: CallOutcome, error: str, at: datetime) -> None:
+        """A field update of the record alone, no read and no session: what a failed send
+        did at the provider, when its whole outcome could not be recorded."""
+        from google.cloud import firestore
+
+        self._ref(codec.OUTBOX, outbox_id).update(
+            {
+                "last_call": call.value,
+                "last_error": error,
+                "updated_at": at,
+                "version": firestore.Increment(1),
+            }
+        )
+
     def for_session(self, session_id: str) -> list[OutboxRecord]:
         from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -115,9 +130,18 @@ class FirestoreOutboxStore:
 
 
 class FirestoreSessionReader:
-    def __init__(self, client: Any) -> None:
+    """Reads a session outside a transaction; one past its `expire_at` is absent (TTL
+    deletion can lag a day), as for the stores that write sessions."""
+
+    def __init__(self, client: Any, clock: Clock | None = None) -> None:
         self._db = client
+        self._clock = clock
 
     def get(self, session_id: str) -> Session | None:
         snapshot = self._db.collection(codec.SESSIONS).document(session_id).get()
-        return Session.model_validate(snapshot.to_dict()) if snapshot.exists else None
+        if not snapshot.exists:
+            return None
+        session = Session.model_validate(snapshot.to_dict())
+        if self._clock is not None and session.expired(self._clock.now()):
+            return None
+        return session

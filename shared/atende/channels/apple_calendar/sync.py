@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +27,7 @@ from atende.channels.apple_calendar.client import (
 from atende.channels.apple_calendar.dav_xml import Member
 from atende.channels.apple_calendar.errors import InvalidSyncTokenError
 from atende.channels.apple_calendar.state import Known, SyncState, state_key
+from atende.domain import expiry
 from atende.domain.keys import stable_hash
 from atende.errors import ConfigurationError
 from atende.ports import CalendarChanges, ChannelStateStore, Clock
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 #: reached: the next poll goes on from there, so a server that truncates forever cannot
 #: hold one poll forever.
 MAX_PAGES = 50
+#: The stored sync state (which names contacts) expires this long after the last poll.
+STATE_RETENTION = timedelta(days=90)
 
 
 def calendar_ref(calendar_url: str) -> str:
@@ -72,7 +75,8 @@ class AppleCalendarSync:
     def changes(self, tenant_id: str, calendar_id: str) -> CalendarChanges:
         check_calendar_url(calendar_id)
         client = self._client()  # fails closed here when the password is missing
-        stored = SyncState.from_json(self._state().get(state_key(calendar_id)))
+        now = self._clock.now()
+        stored = SyncState.from_json(expiry.live(self._state().get(state_key(calendar_id)), now))
         ref = calendar_ref(calendar_id)
         try:
             token, listing = self._listing(client, calendar_id, stored.token)
@@ -93,7 +97,12 @@ class AppleCalendarSync:
         return CalendarChanges(events=tuple(outcome.events), cursor=cursor)
 
     def advance(self, calendar_id: str, cursor: dict[str, Any]) -> None:
-        self._state().put(state_key(calendar_id), cursor)
+        """Store the cursor; it remembers contacts, so it expires `STATE_RETENTION` after
+        this poll: never while the calendar is polled, 90 days after it left the
+        configuration (long enough that an outage never forces a resync, which would
+        announce every upcoming appointment again)."""
+        expire_at = self._clock.now() + STATE_RETENTION
+        self._state().put(state_key(calendar_id), expiry.stamped(cursor, expire_at))
 
     def _listing(
         self, client: CalDavClient, url: str, token: str | None

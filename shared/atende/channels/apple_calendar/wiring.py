@@ -16,11 +16,15 @@ from atende.channels.apple_calendar.job import POLL_JOB, poll_calendars
 from atende.channels.apple_calendar.settings import APP_PASSWORD, AppleCalendarSettings
 from atende.channels.apple_calendar.sync import AppleCalendarSync, credentials_from, zone
 from atende.channels.base import ChannelDeps, JobReport
+from atende.ports import QueueName
 
 #: The secrets each of this channel's functions reads ("webhook", "send" for
 #: send_outbound, "process" for process_inbound, or a job's name): Terraform grants
 #: exactly these, and a test checks it.
 SECRETS: dict[str, tuple[str, ...]] = {POLL_JOB: (APP_PASSWORD,)}
+#: The queues each of this channel's jobs enqueues to: a changed calendar becomes a sync
+#: task for process_inbound.
+QUEUES: dict[str, frozenset[QueueName]] = {POLL_JOB: frozenset({"inbound"})}
 
 
 def calendar_sync(deps: ChannelDeps) -> AppleCalendarSync:

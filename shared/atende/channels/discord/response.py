@@ -58,9 +58,14 @@ def acknowledgement(payload: dict[str, Any], answered: bool) -> WebhookResponse:
         return PONG
     if kind == InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
         return NO_SUGGESTIONS
+    if not answered:
+        # A component, command or modal of an application we do not serve (or one we cannot
+        # read): any callback, even the silent DEFERRED_UPDATE_MESSAGE, acknowledges it as
+        # handled ("ACK an interaction and edit the original message later", Discord's
+        # interaction callback types), and nothing will follow it.
+        return NOT_ANSWERED
     if kind == InteractionType.MESSAGE_COMPONENT:
-        # Silent and always valid for a component, answered or not.
         return DEFERRED_UPDATE
-    if answered and kind in (InteractionType.APPLICATION_COMMAND, InteractionType.MODAL_SUBMIT):
+    if kind in (InteractionType.APPLICATION_COMMAND, InteractionType.MODAL_SUBMIT):
         return DEFERRED_MESSAGE
     return NOT_ANSWERED

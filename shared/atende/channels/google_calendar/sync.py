@@ -86,7 +86,7 @@ class GoogleCalendarSync:
                 full = True
         if full:
             items, zone, next_token = self._fetch(calendar_id, time_min=rfc3339(now))
-        memory = AppointmentMemory(store, calendar_id)
+        memory = AppointmentMemory(store, calendar_id, now)
         events = self._events(items, zone, calendar_id, full, now, memory)
         summary = {
             "calendar": calendar_ref(calendar_id),

@@ -13,11 +13,15 @@ from atende.channels.google_calendar.settings import CHANNEL_SECRET, GoogleCalen
 from atende.channels.google_calendar.sync import GoogleCalendarSync
 from atende.channels.google_calendar.watch import JOB_NAME, WatchRenewer
 from atende.channels.google_calendar.writer import CalendarWriter
+from atende.ports import QueueName
 
 #: The secrets each of this channel's functions reads ("webhook", "send" for
 #: send_outbound, "process" for process_inbound, or a job's name): Terraform grants
 #: exactly these, and a test checks it.
 SECRETS: dict[str, tuple[str, ...]] = {"webhook": (CHANNEL_SECRET,), JOB_NAME: (CHANNEL_SECRET,)}
+#: The queues each of this channel's jobs enqueues to: each calendar gets a scheduled sync
+#: task, in case a push notice was lost.
+QUEUES: dict[str, frozenset[QueueName]] = {JOB_NAME: frozenset({"inbound"})}
 
 
 def _api(deps: ChannelDeps, settings: GoogleCalendarSettings) -> CalendarApi:

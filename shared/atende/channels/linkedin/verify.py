@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
+from typing import TypeGuard
 
 from atende.errors import ConfigurationError, SignatureError
 
@@ -31,9 +33,14 @@ APPLICATION_PARAM = "applicationId"
 _PREFIX = "hmacsha256="
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _DIGEST_HEX_LENGTH = 64
-_MAX_CHALLENGE_LENGTH = 128
-# LinkedIn sends a type-4 UUID; the code is echoed back, so anything else is refused.
-_CHALLENGE_CHARS = frozenset("0123456789abcdefABCDEF-")
+# LinkedIn's "Webhooks" page (shared/api-guide/webhook-validation) documents challengeCode as
+# a "randomly generated type-4 UUID string" (example 890e4665-4dfe-4ab1-b689-ed553bceeed0).
+# The code is echoed back, so only that shape is echoed: 8-4-4-4-12 hex digits. The version and
+# variant digits are not checked: they add nothing to what we echo, and refusing a code
+# LinkedIn generated differently would block the webhook after three failed validations.
+_CHALLENGE_PATTERN = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 
 
 def _hmac_hex(secret: str, message: bytes) -> str:
@@ -45,17 +52,18 @@ def challenge_response(challenge_code: str, client_secret: str) -> str:
     return _hmac_hex(client_secret, challenge_code.encode("utf-8"))
 
 
+def is_challenge_code(code: object) -> TypeGuard[str]:
+    """Whether `code` has the documented shape of a challenge code (a UUID, hyphenated)."""
+    # fullmatch, not `$`: a trailing newline must not pass.
+    return isinstance(code, str) and _CHALLENGE_PATTERN.fullmatch(code) is not None
+
+
 def answer_challenge(params: Mapping[str, str], client_secret: str | None) -> dict[str, str]:
     """The JSON LinkedIn expects for a GET `?challengeCode=`; raise if we must not answer."""
     if not client_secret:
         raise ConfigurationError("LinkedIn client secret is not configured")
     code = params.get(CHALLENGE_PARAM)
-    if (
-        not isinstance(code, str)
-        or not code
-        or len(code) > _MAX_CHALLENGE_LENGTH
-        or not _CHALLENGE_CHARS.issuperset(code)
-    ):
+    if not is_challenge_code(code):
         raise SignatureError("challengeCode is missing or not a UUID")
     return {"challengeCode": code, "challengeResponse": challenge_response(code, client_secret)}
 

@@ -42,6 +42,12 @@ _ATTACHMENT_KINDS = {
     "file": MessageKind.DOCUMENT,
     "sticker": MessageKind.STICKER,
 }
+#: Attachments that are something shared rather than written (Messenger's `fallback` for a
+#: shared link; Instagram's `share` and, since November 2025, `ig_post` for a shared post,
+#: `reel`/`ig_reel` for a shared reel). The URL stays in `raw`.
+_SHARED_ATTACHMENTS = frozenset({"fallback", "share", "ig_post", "reel", "ig_reel"})
+#: Instagram: the contact mentioned the account in their story (`payload.url` is the story).
+_STORY_MENTION = "story_mention"
 # Keys every messaging item carries; the first other key names what the item is.
 _ENVELOPE_KEYS = frozenset({"sender", "recipient", "timestamp"})
 
@@ -122,10 +128,14 @@ def _content(message: dict[str, Any]) -> _Content:
         provider_type = ident(first.get("type")) or "unknown"
         kind = _ATTACHMENT_KINDS.get(provider_type)
         if kind is None:
-            # fallback, share, story_mention, reel, ig_reel, location…: the raw item keeps it.
-            return _Content(
-                MessageKind.UNSUPPORTED, text=body, provider_kind=f"attachment:{provider_type}"
-            )
+            if provider_type in _SHARED_ATTACHMENTS:
+                kind = MessageKind.SHARE
+            elif provider_type == _STORY_MENTION:
+                kind = MessageKind.MENTION
+            else:
+                # template, location, whatever comes next: the raw item keeps it.
+                kind = MessageKind.UNSUPPORTED
+            return _Content(kind, text=body, provider_kind=f"attachment:{provider_type}")
         # The payload's URL stays in `raw`: MediaRef has no URL field (see docs).
         return _Content(kind, text=body, media=MediaRef(caption=body))
     if body is not None:

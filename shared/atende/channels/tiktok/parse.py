@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from atende.channels import json_text
 from atende.domain import keys
 from atende.domain.events import CommentReceived, InboundEvent, UnsupportedEvent, VideoPublished
 from atende.errors import MalformedPayloadError
@@ -74,7 +75,7 @@ def _canonical(content: object) -> str:
 
 def _json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return json_text.loads(text)  # nested JSON may hold lone surrogates too
     except (ValueError, RecursionError):
         return None
 

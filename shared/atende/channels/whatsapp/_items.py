@@ -103,6 +103,17 @@ class _Content(NamedTuple):
     media: MediaRef | None = None
     provider_kind: str | None = None
     contact_id: str | None = None
+    target_message_id: str | None = None
+
+
+def _edited_text(message: dict[str, Any]) -> str | None:
+    """The new text of an edited message: a text's body, or a media message's caption."""
+    kind = _str(message.get("type"))
+    if kind == "text":
+        return _str(_obj(message.get("text")).get("body"))
+    if kind in _MEDIA_KINDS:
+        return _str(_obj(message.get(kind)).get("caption"))
+    return None
 
 
 def _interactive(item: dict[str, Any]) -> _Content:
@@ -156,6 +167,25 @@ def _content(provider_kind: str, item: dict[str, Any]) -> _Content:
             text=_str(system.get("body")),
             contact_id=_id(system.get("customer")),
         )
+    if provider_kind == "revoke":
+        # The contact deleted an earlier message (Meta's "Revoke messages webhook reference":
+        # `revoke.original_message_id`; sent for WhatsApp Business app numbers, "Coexistence").
+        revoke = _obj(item.get("revoke"))
+        return _Content(
+            MessageKind.DELETED,
+            provider_kind=provider_kind,
+            target_message_id=_id(revoke.get("original_message_id")),
+        )
+    if provider_kind == "edit":
+        # The contact changed a text or a caption within 15 minutes ("Edit messages webhook
+        # reference": `edit.original_message_id`, and `edit.message`, the message as it is now).
+        edit = _obj(item.get("edit"))
+        return _Content(
+            MessageKind.EDITED,
+            text=_edited_text(_obj(edit.get("message"))),
+            provider_kind=provider_kind,
+            target_message_id=_id(edit.get("original_message_id")),
+        )
     # "unsupported", "unknown" and any type Meta adds later: kept, flagged, never dropped.
     return _Content(MessageKind.UNSUPPORTED, provider_kind=provider_kind)
 
@@ -199,6 +229,7 @@ def message_event(item: object, account_id: str) -> InboundEvent:
         media=content.media,
         reply_to=_id(_obj(item.get("context")).get("id")),
         provider_kind=content.provider_kind,
+        target_message_id=content.target_message_id,
     )
 
 

@@ -13,11 +13,14 @@ from atende.channels.youtube.connector import YouTubeConnector
 from atende.channels.youtube.hub import WebSubHub
 from atende.channels.youtube.renew import JOB_NAME, SubscriptionRenewal
 from atende.channels.youtube.settings import HUB_SECRET, YouTubeSettings
+from atende.ports import QueueName
 
 #: The secrets each of this channel's functions reads ("webhook", "send" for
 #: send_outbound, "process" for process_inbound, or a job's name): Terraform grants
 #: exactly these, and a test checks it.
 SECRETS: dict[str, tuple[str, ...]] = {"webhook": (HUB_SECRET,), JOB_NAME: (HUB_SECRET,)}
+#: The queues each of this channel's jobs enqueues to: the renewal job enqueues nothing.
+QUEUES: dict[str, frozenset[QueueName]] = {JOB_NAME: frozenset()}
 
 
 def connector(deps: ChannelDeps) -> YouTubeConnector:

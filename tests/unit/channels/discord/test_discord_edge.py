@@ -161,6 +161,33 @@ def test_a_command_for_an_unknown_application_is_not_deferred_nor_processed() ->
 
 @pytest.mark.parametrize(
     "name",
+    ["interaction_button_click", "interaction_string_select", "interaction_modal_submit"],
+)
+def test_an_interaction_for_an_unknown_application_is_not_acknowledged_as_handled(
+    name: str,
+) -> None:
+    # docs/channels.md: an application id not in ATENDE_DISCORD_TENANTS gets 204, no body.
+    # A DEFERRED_UPDATE_MESSAGE (6) would "ACK an interaction and edit the original message
+    # later" (Discord's interaction callback types): the contact would see it succeed and
+    # nothing would ever follow.
+    queue = RecordingQueue()
+    response = handle(post(fixture(name)), queue, tenants={})
+    assert (response.status, response.body) == (204, "")
+    assert queue.tasks == []
+
+
+def test_a_component_we_cannot_read_is_not_acknowledged_as_handled() -> None:
+    document = json.loads(fixture("interaction_button_click"))
+    document.pop("member", None)
+    document.pop("user", None)
+    queue = RecordingQueue()
+    response = handle(post(json.dumps(document).encode()), queue)
+    assert (response.status, response.body) == (204, "")
+    assert [event.type for event in events(queue)] == ["unsupported"]
+
+
+@pytest.mark.parametrize(
+    "name",
     [
         "webhook_event_ping",
         "webhook_event_application_authorized",

@@ -55,11 +55,13 @@ MESSAGES = [
     ("message_attachment_image", MessageKind.IMAGE, None, None, None),
     (
         "message_attachment_story_mention",
-        MessageKind.UNSUPPORTED,
+        MessageKind.MENTION,
         None,
         None,
         "attachment:story_mention",
     ),
+    # A shared post: `share` first, then (since November 2025) the same post as `ig_post`.
+    ("message_attachment_share", MessageKind.SHARE, None, None, "attachment:share"),
     ("message_unsupported", MessageKind.UNSUPPORTED, None, None, "unsupported"),
     ("postback", MessageKind.BUTTON, "Ver catálogo", "catalog", "postback"),
     ("postback_handoff", MessageKind.BUTTON, "Falar com atendente", "handoff", "postback"),

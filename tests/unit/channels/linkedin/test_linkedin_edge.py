@@ -157,6 +157,15 @@ def test_the_challenge_is_answered_as_json_only_with_our_secret() -> None:
     assert run(edge(RecordingQueue()).handle(EdgeRequest(method="GET"), "c")).status == 403
 
 
+@pytest.mark.parametrize("code", ["abc", "123", "890e4665-4dfe-4ab1-b689"])
+def test_a_challenge_code_that_is_not_a_uuid_is_refused_not_echoed(code: str) -> None:
+    # LinkedIn documents challengeCode as a "randomly generated type-4 UUID string".
+    request_ = EdgeRequest(method="GET", query={"challengeCode": code})
+    response = run(edge(RecordingQueue()).handle(request_, "c"))
+    assert response.status == 403
+    assert code not in response.body
+
+
 def test_the_simulated_delivery_is_accepted_as_a_comment_from_the_contact() -> None:
     secrets = EnvSecretSource(environ=SECRETS, dotenv_path=None)
     delivery = sample.simulated_delivery("Oi", "5511999990000", secrets)

@@ -47,6 +47,14 @@ def test_challenge_is_answered_with_the_code_and_its_hmac() -> None:
     assert len(answer["challengeResponse"]) == 64
 
 
+def test_an_upper_case_uuid_is_still_answered_with_the_hmac_of_the_code_as_sent() -> None:
+    code = CHALLENGE.upper()
+    assert answer_challenge({"challengeCode": code}, SECRET) == {
+        "challengeCode": code,
+        "challengeResponse": hexmac(code.encode()),
+    }
+
+
 def test_a_parent_child_application_id_does_not_change_the_answer() -> None:
     params = {"challengeCode": CHALLENGE, "applicationId": "123456"}
     assert answer_challenge(params, SECRET)["challengeResponse"] == hexmac(CHALLENGE.encode())
@@ -60,6 +68,14 @@ def test_a_parent_child_application_id_does_not_change_the_answer() -> None:
         pytest.param({"challengeCode": "<script>alert(1)</script>"}, id="markup"),
         pytest.param({"challengeCode": "a" * 129}, id="too-long"),
         pytest.param({"challenge": CHALLENGE}, id="other-name"),
+        # Hex digits and hyphens, but not the documented "type-4 UUID string":
+        pytest.param({"challengeCode": "abc"}, id="short-hex"),
+        pytest.param({"challengeCode": "123"}, id="digits"),
+        pytest.param({"challengeCode": "-"}, id="hyphen"),
+        pytest.param({"challengeCode": CHALLENGE.replace("-", "")}, id="unhyphenated"),
+        pytest.param({"challengeCode": CHALLENGE + "0"}, id="one-digit-more"),
+        pytest.param({"challengeCode": CHALLENGE + "\n"}, id="trailing-newline"),
+        pytest.param({"challengeCode": "{" + CHALLENGE + "}"}, id="braced"),
     ],
 )
 def test_a_missing_or_odd_challenge_is_refused(params: dict[str, str]) -> None:

@@ -62,7 +62,15 @@ MESSAGES = [
     ("message_attachment_video", MessageKind.VIDEO, None, None, None),
     ("message_attachment_file", MessageKind.DOCUMENT, None, None, None),
     ("message_attachment_sticker", MessageKind.STICKER, None, None, None),
-    ("message_attachment_fallback", MessageKind.UNSUPPORTED, None, None, "attachment:fallback"),
+    # A shared link: something shared, not written; what the contact typed with it is text.
+    ("message_attachment_fallback", MessageKind.SHARE, None, None, "attachment:fallback"),
+    (
+        "message_attachment_fallback_with_text",
+        MessageKind.SHARE,
+        "Vocês têm essa promoção na loja de Campinas? https://www.example.com/promocao",
+        None,
+        "attachment:fallback",
+    ),
     ("postback", MessageKind.BUTTON, "Ver horários", "opening_hours", "postback"),
     ("postback_handoff", MessageKind.BUTTON, "Falar com atendente", "handoff", "postback"),
 ]

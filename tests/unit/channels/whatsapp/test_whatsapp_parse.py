@@ -84,6 +84,14 @@ MESSAGE_CASES = [
     ),
     ("message_unsupported", MessageKind.UNSUPPORTED, None, None, "unsupported"),
     ("message_unknown_type", MessageKind.UNSUPPORTED, None, None, "poll_vote"),
+    ("message_revoke", MessageKind.DELETED, None, None, "revoke"),
+    (
+        "message_edit",
+        MessageKind.EDITED,
+        "Olá, quero saber o horário de atendimento de sábado",
+        None,
+        "edit",
+    ),
 ]
 
 
@@ -125,6 +133,26 @@ def test_media_reference_is_copied_from_the_media_object(name: str) -> None:
     assert event.media.mime_type == media["mime_type"]
     assert event.media.caption == media.get("caption")
     assert event.media.filename == media.get("filename")
+
+
+@pytest.mark.parametrize("name", ["message_revoke", "message_edit"])
+def test_a_deletion_or_an_edit_names_the_message_it_changes(name: str) -> None:
+    # Meta's revoke and edit references: `<type>.original_message_id`.
+    document = load(name)
+    (event,) = parse_delivery(body_of(document))
+    original = load("message_text")["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    assert isinstance(event, MessageReceived)
+    assert event.target_message_id == original
+    assert event.message_id != original
+
+
+def test_an_edited_caption_is_the_new_text() -> None:
+    document = load("message_edit")
+    item = first_value(document)["messages"][0]
+    item["edit"]["message"] = {"type": "image", "image": {"caption": "Foto nova", "id": "1"}}
+    (event,) = parse_delivery(body_of(document))
+    assert isinstance(event, MessageReceived)
+    assert (event.kind, event.text) == (MessageKind.EDITED, "Foto nova")
 
 
 def test_reply_to_points_at_the_message_the_contact_answered() -> None:
