@@ -5,8 +5,9 @@
 #     -backend-config="bucket=<state bucket>" \
 #     -backend-config="prefix=atende/<env>"
 #
-# The bucket is created once by hand, with versioning on (docs/deploy.md, step 2). The state
-# holds no secret values: secret versions are added out of band (secrets.tf).
+# The bucket is created by infra/bootstrap, with versioning on (docs/deploy.md, "Bootstrap
+# the project"). The state holds no secret values: secret versions are added out of band
+# (secrets.tf).
 terraform {
   backend "gcs" {}
 }

@@ -88,8 +88,27 @@ resource "google_logging_metric" "atende" {
   label_extractors = each.value.labels
 }
 
+# Cloud Monitoring sees a new log-based metric only some minutes after Cloud Logging created
+# it: an alert policy created before then is refused with 404 "Cannot find metric(s) that
+# match type ... If a metric was created recently, it could take up to 10 minutes to become
+# available" (terraform-provider-google issue #11102, open: the provider does not retry it).
+# So the alerts wait for this sleep, and the sleep for every metric. Its triggers are the
+# metrics' names: it is created (and waits) on the first apply and again whenever a metric is
+# added, renamed or removed, and on no other apply. A changed filter or description keeps the metric,
+# its name and the sleep. The wait runs while the functions build (10-20 minutes on a first
+# apply), so it rarely lengthens the apply.
+# time_sleep: https://registry.terraform.io/providers/hashicorp/time/0.13.1/docs/resources/sleep
+resource "time_sleep" "log_metrics_visible" {
+  create_duration = "10m"
+  triggers        = { for key, metric in google_logging_metric.atende : key => metric.name }
+}
+
 resource "google_monitoring_alert_policy" "atende" {
   for_each = local.log_metrics
+
+  # After the wait: the filter below names the metric, which orders the alert after it, but
+  # the metric must also be visible to Cloud Monitoring (above).
+  depends_on = [time_sleep.log_metrics_visible]
 
   project               = var.project_id
   display_name          = "Atende ${var.environment}: ${replace(each.key, "_", " ")}"

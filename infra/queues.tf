@@ -21,6 +21,12 @@
 #   - inbound: 100 dispatches/s, at most 150 at once, below what process_inbound can take
 #     (max instances x concurrency = 20 x 8 = 160) so bursts queue here instead of being
 #     refused by Cloud Run with 429s.
+#
+# prevent_destroy: a plan that would delete a queue (a renamed queue variable, a removed
+# resource) fails instead. A queue is deleted with the tasks still in it, and its name may be
+# refused for a "tombstone window" of up to 3 days (older versions of the reference said 7):
+# https://cloud.google.com/tasks/docs/reference/rest/v2/projects.locations.queues/delete
+# Removing one on purpose: docs/deploy.md, "Removing a queue or a secret on purpose".
 
 resource "google_cloud_tasks_queue" "inbound" {
   project  = var.project_id
@@ -41,6 +47,11 @@ resource "google_cloud_tasks_queue" "inbound" {
 
   stackdriver_logging_config {
     sampling_ratio = var.tasks_log_sampling_ratio
+  }
+
+  # Deleting the queue loses its pending tasks and, for up to 3 days, its name (above).
+  lifecycle {
+    prevent_destroy = true
   }
 }
 
@@ -63,5 +74,10 @@ resource "google_cloud_tasks_queue" "outbound" {
 
   stackdriver_logging_config {
     sampling_ratio = var.tasks_log_sampling_ratio
+  }
+
+  # Deleting the queue loses its pending tasks and, for up to 3 days, its name (above).
+  lifecycle {
+    prevent_destroy = true
   }
 }

@@ -6,6 +6,12 @@
 # here, so no secret ever lands in the Terraform state or the plan. Versions are added out
 # of band (docs/deploy.md): gcloud secrets versions add <id> --data-file=-
 #
+# prevent_destroy: a plan that would delete a secret (a channel dropped from functions.tf, a
+# renamed secret) fails instead. Deleting a secret destroys all its versions, irreversibly
+# (https://cloud.google.com/secret-manager/docs/delete-secrets): values Terraform never had
+# and cannot recreate. Removing one on purpose: docs/deploy.md, "Removing a queue or
+# a secret on purpose".
+#
 # Access is granted in modules/function, per function, to that function's own service
 # account, for exactly the secrets listed for it in functions.tf.
 
@@ -31,5 +37,10 @@ resource "google_secret_manager_secret" "secret" {
   # where policy requires a Cloud KMS key).
   replication {
     auto {}
+  }
+
+  # Deleting the secret destroys its values, added out of band (above).
+  lifecycle {
+    prevent_destroy = true
   }
 }

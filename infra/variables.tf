@@ -1,5 +1,7 @@
-# Inputs. envs/dev.tfvars and envs/prod.tfvars are examples; `project_id` and `region` usually
-# come from the pipeline (-var project_id=... -var region=...).
+# Inputs. infra/envs/<env>.tfvars sets them per environment (dev.tfvars is a working example;
+# staging.tfvars and prod.tfvars are templates refused until they are filled in: see "Checks of
+# the settings" at the end); `project_id` and `region` usually come from the pipeline
+# (-var project_id=... -var region=...).
 
 # --- Where ---------------------------------------------------------------------------------
 
@@ -97,7 +99,9 @@ variable "function_settings" {
   }
 
   validation {
-    condition     = sort(keys(var.function_settings)) == ["agent", "job", "webhook", "worker"]
+    # join(): a list never equals a tuple literal in Terraform (`sort(...) == ["agent", …]` is
+    # always false), so compare strings.
+    condition     = join(",", sort(keys(var.function_settings))) == "agent,job,webhook,worker"
     error_message = "function_settings needs exactly the kinds agent, job, webhook and worker."
   }
   validation {
@@ -185,7 +189,7 @@ variable "channel_accounts" {
   }
   validation {
     condition     = alltrue(flatten([for accounts in values(var.channel_accounts) : [for account, tenant in accounts : length(account) > 0 && can(regex("^[A-Za-z0-9_-]{1,64}$", tenant))]]))
-    error_message = "Every account must be non-empty and every tenant id 1-64 letters, digits, dashes or underscores."
+    error_message = "Every account must be non-empty and every tenant id 1-64 letters, digits, dashes or underscores (replace the template's <placeholders> by your ids)."
   }
 }
 
@@ -324,7 +328,7 @@ variable "queue_settings" {
   }
 
   validation {
-    condition     = sort(keys(var.queue_settings)) == ["inbound", "outbound"]
+    condition     = join(",", sort(keys(var.queue_settings))) == "inbound,outbound"
     error_message = "queue_settings needs exactly inbound and outbound."
   }
   validation {
@@ -355,7 +359,7 @@ variable "tasks_log_sampling_ratio" {
 # --- Firestore -----------------------------------------------------------------------------
 
 variable "firestore_location" {
-  description = "Location of the (default) Firestore database, such as nam5 or southamerica-east1; null: the region. Cannot change once created."
+  description = "Location of the (default) Firestore database, such as nam5 or southamerica-east1; null: the region (dev only: staging and prod must choose it). Cannot change once created."
   type        = string
   default     = null
 
@@ -438,7 +442,7 @@ variable "alert_notification_channels" {
 
   validation {
     condition     = alltrue([for c in var.alert_notification_channels : can(regex("^projects/[^/]+/notificationChannels/[0-9]+$", c))])
-    error_message = "alert_notification_channels entries must look like projects/<project>/notificationChannels/<id>."
+    error_message = "alert_notification_channels entries must be notification channel names, projects/<project id>/notificationChannels/<number>: list them with `gcloud beta monitoring channels list --format='value(name,type,displayName)'`."
   }
 }
 
@@ -475,5 +479,131 @@ variable "alert_window_seconds" {
   validation {
     condition     = var.alert_window_seconds >= 60 && var.alert_window_seconds <= 86400
     error_message = "alert_window_seconds must be between 60 and 86400."
+  }
+}
+
+# --- Checks of the settings ----------------------------------------------------------------
+
+# Example values that would fail or mislead in a real project are refused here, at plan time,
+# each with what to put instead: placeholder or foreign notification channels, example account
+# ids, tenants and domains, an unchosen firestore_location or an unprotected database outside
+# dev, prod without alerts, Apple calendars without an account, Instagram pages of unlisted
+# accounts. Every rule is a precondition of one terraform_data resource, so a plan lists every
+# problem at once, and `-target=terraform_data.settings_checks` checks them before a targeted
+# apply (docs/deploy.md, step 5). Preconditions may compare variables on any Terraform >= 1.4
+# (a cross-variable `validation` block would need 1.9):
+# https://developer.hashicorp.com/terraform/language/expressions/custom-conditions#preconditions-and-postconditions
+#
+# They live in this file, which references nothing but variables, so that
+# tests/unit/test_infra_settings.py can `terraform plan` it offline (terraform_data is built
+# into Terraform: no provider to download) with each infra/envs/*.tfvars.
+
+locals {
+  # dev may keep the examples (envs/dev.tfvars maps the local stack's example WhatsApp number);
+  # staging and prod are long-lived and serve real contacts.
+  settings_strict = var.environment != "dev"
+
+  # Project ids used as examples in docs/ and infra/envs/ (docs/deploy.md, envs/prod.tfvars).
+  settings_example_projects = ["acme-atende-prod", "acme-atende-staging", "acme-atende-dev", "acme-crm", "my-atende-prod", "my-atende-staging", "my-atende-dev", "my-project", "my-project-id", "your-project-id", "project-id"]
+
+  # Account ids shipped as examples: envs/prod.tfvars (WhatsApp, Instagram, Discord, the linked
+  # page) and the local stack's WhatsApp phone number id (README, envs/dev.tfvars).
+  settings_example_ids = ["123456789012345", "17841400000000000", "1234567890123456789", "100000000000000", "106540352242922"]
+  # Also refused: a run of 1234567890… (6 digits or more), and a numeric id ending in eight
+  # zeros (real ids are random in their last digits).
+  settings_example_tenants = ["acme", "example", "tenant", "my-tenant", "your-tenant", "changeme", "change-me"]
+
+  # Names under reserved domains (RFC 2606: example, example.com/.net/.org, test, invalid,
+  # localhost) or on a loopback address can never be a real account, URL or member.
+  settings_example_domain = "(?i)(^|[@./:])(([a-z0-9-]+\\.)*(example|test|invalid|localhost)|example\\.(com|net|org)|127\\.0\\.0\\.1)([/:?#]|$)"
+  # What a template leaves for the operator to fill in.
+  settings_placeholder = "(?i)(<|>|REPLACE|CHANGE_?ME|TODO|FIXME)"
+
+  settings_accounts = flatten([for channel, accounts in var.channel_accounts : [for account, tenant in accounts : { channel = channel, account = account, tenant = tenant }]])
+
+  settings_is_example_id = { for id in distinct(concat([for a in local.settings_accounts : a.account], keys(var.instagram_page_ids), values(var.instagram_page_ids))) : id => (
+    contains(local.settings_example_ids, id)
+    || (length(id) >= 6 && startswith("12345678901234567890", id))
+    || can(regex("^[0-9]{4,}0{8}$", id))
+  ) }
+
+  settings_example_accounts     = [for a in local.settings_accounts : "${a.channel}: ${a.account}" if local.settings_is_example_id[a.account]]
+  settings_example_pages        = [for account, page in var.instagram_page_ids : "${account} -> ${page}" if local.settings_is_example_id[account] || local.settings_is_example_id[page]]
+  settings_example_tenants_used = distinct([for a in local.settings_accounts : a.tenant if contains(local.settings_example_tenants, lower(a.tenant))])
+
+  # Every string an operator types that names an account, a URL or a member.
+  settings_named = concat(
+    [for a in local.settings_accounts : "channel_accounts.${a.channel}: ${a.account}" if can(regex(local.settings_example_domain, a.account))],
+    can(regex(local.settings_example_domain, var.apple_calendar_username)) ? ["apple_calendar_username: ${var.apple_calendar_username}"] : [],
+    [for m in var.agent_invoker_members : "agent_invoker_members: ${m}" if can(regex(local.settings_example_domain, m)) || anytrue([for p in local.settings_example_projects : strcontains(m, "@${p}.iam.gserviceaccount.com")])],
+    var.ai_base_url != null && can(regex(local.settings_example_domain, coalesce(var.ai_base_url, "-"))) ? ["ai_base_url: ${coalesce(var.ai_base_url, "-")}"] : [],
+  )
+  settings_placeholders = concat(
+    [for a in local.settings_accounts : "channel_accounts.${a.channel}: ${a.account} = ${a.tenant}" if can(regex(local.settings_placeholder, "${a.account} ${a.tenant}"))],
+    [for account, page in var.instagram_page_ids : "instagram_page_ids: ${account} = ${page}" if can(regex(local.settings_placeholder, "${account} ${page}"))],
+    [for c in var.alert_notification_channels : "alert_notification_channels: ${c}" if can(regex(local.settings_placeholder, c))],
+    can(regex(local.settings_placeholder, var.apple_calendar_username)) ? ["apple_calendar_username: ${var.apple_calendar_username}"] : [],
+  )
+
+  # A channel of another project (or of an example one) cannot receive this project's alerts.
+  settings_channel_pattern  = "^projects/${var.project_id}/notificationChannels/[0-9]+$"
+  settings_foreign_channels = [for c in var.alert_notification_channels : c if !can(regex(local.settings_channel_pattern, c)) || endswith(c, "/1234567890123456789")]
+
+  settings_apple_calendars    = keys(lookup(var.channel_accounts, "apple_calendar", {}))
+  settings_insecure_calendars = [for url in local.settings_apple_calendars : url if !startswith(url, "https://")]
+  settings_instagram_accounts = keys(lookup(var.channel_accounts, "instagram", {}))
+  settings_unlinked_page_ids  = [for account in keys(var.instagram_page_ids) : account if !contains(local.settings_instagram_accounts, account)]
+}
+
+resource "terraform_data" "settings_checks" {
+  lifecycle {
+    precondition {
+      condition     = !contains(local.settings_example_projects, var.project_id)
+      error_message = "project_id \"${var.project_id}\" is an example from the docs; deploy to your own project (-var=project_id=<your project id>; in Cloud Build, the build's own project)."
+    }
+    precondition {
+      condition     = length(local.settings_placeholders) == 0
+      error_message = "Replace the placeholders left in infra/envs/${var.environment}.tfvars by real values: ${join("; ", local.settings_placeholders)}."
+    }
+    precondition {
+      condition     = length(local.settings_foreign_channels) == 0
+      error_message = "alert_notification_channels must be notification channels of this project, projects/${var.project_id}/notificationChannels/<number>; not: ${join(", ", local.settings_foreign_channels)}. List this project's channels with `gcloud beta monitoring channels list --project=${var.project_id} --format='value(name,type,displayName)'`, or create one with `gcloud beta monitoring channels create --project=${var.project_id} --display-name=\"Atende on-call\" --type=email --channel-labels=email_address=<address>`."
+    }
+    precondition {
+      condition     = var.environment != "prod" || length(var.alert_notification_channels) > 0
+      error_message = "prod needs at least one alert_notification_channels entry: without one, the alerts (dead letters, failed sends, open circuit breakers…) open where nobody is told. Create one with `gcloud beta monitoring channels create --project=${var.project_id} --display-name=\"Atende on-call\" --type=email --channel-labels=email_address=<address>` and put the name it prints (projects/${var.project_id}/notificationChannels/<number>) in infra/envs/prod.tfvars."
+    }
+    precondition {
+      condition     = !local.settings_strict || var.firestore_location != null
+      error_message = "${var.environment} must choose firestore_location explicitly: the (default) Firestore database keeps its location forever (changing it means a new database and moving the data). Pick a multi-region such as nam5 or eur3, or the functions' region (${var.region}); `gcloud firestore locations list` lists them. An existing database: set its location (`gcloud firestore databases describe --database='(default)' --format='value(locationId)'`)."
+    }
+    precondition {
+      condition     = !local.settings_strict || var.firestore_delete_protection
+      error_message = "firestore_delete_protection = false is for tearing down a dev project; ${var.environment} keeps its database protected (remove the line from infra/envs/${var.environment}.tfvars)."
+    }
+    precondition {
+      condition     = !local.settings_strict || (length(local.settings_example_accounts) == 0 && length(local.settings_example_pages) == 0)
+      error_message = "These are example ids from infra/envs/ or the docs, not accounts of yours: ${join(", ", concat(local.settings_example_accounts, [for p in local.settings_example_pages : "instagram_page_ids: ${p}"]))}. Put your own (whatsapp: the phone number id from the Meta app's WhatsApp > API Setup; messenger: the page id; instagram: the professional account id, and its linked page in instagram_page_ids; discord: the application id; docs/channels.md has each one), or leave the channel out until you have them."
+    }
+    precondition {
+      condition     = !local.settings_strict || length(local.settings_example_tenants_used) == 0
+      error_message = "channel_accounts maps accounts to example tenant ids (${join(", ", local.settings_example_tenants_used)}); use the ids of your tenants' configurations (`atende tenant set <file>`, docs/examples/tenant-demo.json)."
+    }
+    precondition {
+      condition     = length(local.settings_named) == 0
+      error_message = "These name an example or reserved domain (example, .test, .invalid, localhost) or an example project, which no real account, member or endpoint has: ${join("; ", local.settings_named)}."
+    }
+    precondition {
+      condition     = length(local.settings_apple_calendars) == 0 || var.apple_calendar_username != ""
+      error_message = "channel_accounts.apple_calendar lists calendars but apple_calendar_username is empty: apple_calendar_poll could not sign in to iCloud. Set apple_calendar_username to the Apple Account whose app-specific password is in the apple-calendar-app-password secret."
+    }
+    precondition {
+      condition     = length(local.settings_insecure_calendars) == 0
+      error_message = "channel_accounts.apple_calendar keys must be https:// CalDAV calendar collection URLs (iCloud's); not: ${join(", ", local.settings_insecure_calendars)}."
+    }
+    precondition {
+      condition     = length(local.settings_unlinked_page_ids) == 0
+      error_message = "instagram_page_ids names Instagram accounts that channel_accounts.instagram does not list: ${join(", ", local.settings_unlinked_page_ids)} (a misspelt account id would send from the wrong endpoint)."
+    }
   }
 }

@@ -12,6 +12,12 @@ terraform {
       source  = "hashicorp/archive"
       version = "= 2.7.1"
     }
+    # time_sleep: the wait between the log-based metrics and their alert policies
+    # (monitoring.tf).
+    time = {
+      source  = "hashicorp/time"
+      version = "= 0.13.1"
+    }
   }
 }
 

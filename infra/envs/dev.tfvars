@@ -1,4 +1,4 @@
-# Example: a development project; edit before use (the ids below are examples).
+# A development project: works as it is (the ids below are examples, which only dev accepts).
 # project_id and region come from the pipeline (-var project_id=... -var region=...),
 # or add them here.
 environment = "dev"
@@ -6,7 +6,9 @@ environment = "dev"
 # Provider account -> tenant, per channel (docs/channels.md). Only the channels you use.
 channel_accounts = {
   whatsapp = {
-    "106540352242922" = "demo" # the test phone number id from Meta's API setup page
+    # The local stack's example phone number id (README): put your Meta app's test number id
+    # (Meta app > WhatsApp > API Setup). Only dev accepts this example; staging and prod refuse it.
+    "106540352242922" = "demo"
   }
 }
 

@@ -291,6 +291,17 @@ class Container:
 
         return self._once(f"sender:{channel}", build)
 
+    def dry_run_sender(self, channel: str) -> ProviderSender:
+        """Builds and validates a record's provider request and sends nothing: for a tenant
+        with `outbound: dry_run` (tenants/config.py)."""
+
+        def build() -> ProviderSender:
+            from atende.adapters.http_sender import DryRunSender
+
+            return DryRunSender(self._provider_api(channel))
+
+        return self._once(f"dry_run_sender:{channel}", build)
+
     # -- use cases -----------------------------------------------------------------------
     @property
     def inbound_store(self) -> InboundStore:
@@ -462,6 +473,8 @@ class Container:
                 FollowUps(self.task_queue),
                 dead_letters=self._dead_letter_recorder(SEND_OUTBOUND),
                 call_notes=store if isinstance(store, FirestoreOutboxStore) else None,
+                tenants=self.tenants,
+                dry_run_senders=_LazySenders(self.dry_run_sender),
             )
 
         return self._once("outbound", build)

@@ -30,6 +30,10 @@ CACHE = REPO_ROOT / ".cache" / "tfschema"
 PACKAGES: dict[str, tuple[str, dict[str, str]]] = {
     "hashicorp/google": ("@cdktf/provider-google", {"6.50.0": "16.12.0"}),
     "hashicorp/archive": ("@cdktf/provider-archive", {"2.7.1": "11.0.0"}),
+    # time_sleep between the log-based metrics and their alert policies (infra/monitoring.tf).
+    # 11.0.0 and 11.0.1 are both built from 0.13.1 (npm view @cdktf/provider-time@11
+    # cdktf.provider.version); the later of the two.
+    "hashicorp/time": ("@cdktf/provider-time", {"0.13.1": "11.0.1"}),
 }
 
 _REGISTRY = "registry.terraform.io/"

@@ -143,11 +143,12 @@ def test_two_concurrent_writers_on_one_session_lose_no_update(db):
         thread.join(timeout=60)
     assert errors == []
     session = FirestoreSessionReader(db).get(keys.session_id("demo", "whatsapp", "5511999990000"))
-    assert [m.id for m in session.messages if m.author == "contact"] == [
-        "wamid.0",
-        "wamid.A",
-        "wamid.B",
-    ]
+    # Both updates are kept, once each. Their order depends on whether one writer's answer
+    # committed before the other's admission (here the hold has passed for both at once):
+    # ordering within the hold is tested where the hold is (test_process, the e2e tests).
+    contact = [m.id for m in session.messages if m.author == "contact"]
+    assert contact[0] == "wamid.0"
+    assert sorted(contact) == ["wamid.0", "wamid.A", "wamid.B"]
     # Two admissions and at least one answer on top of the first two writes.
     assert session.version >= 5
     assert len(session.outbound_pending) == 4

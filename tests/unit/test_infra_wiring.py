@@ -596,7 +596,13 @@ def test_the_example_environments_name_real_variables_channels_and_functions(
     tf: Terraform, declared: dict[str, FunctionSpec]
 ) -> None:
     files = sorted((INFRA / "envs").glob("*.tfvars"))
-    assert {path.stem for path in files} >= {"dev", "prod"}, "infra/envs needs dev and prod"
+    # One per environment variables.tf accepts (and docs/deploy.md names): the pipeline's plan
+    # reads envs/$_ENV.tfvars.
+    environments = set(
+        re.findall(r'"(\w+)"', tf.variables["environment"]["validation"][0]["condition"])
+    )
+    assert environments == {"dev", "staging", "prod"}, environments
+    assert {path.stem for path in files} == environments, f"infra/envs needs {environments}"
     for path in files:
         with path.open() as handle:
             values = hcl2.load(handle, serialization_options=_OPTIONS)
@@ -607,3 +613,71 @@ def test_the_example_environments_name_real_variables_channels_and_functions(
         assert not channels, f"{where}: channel_accounts names no channel: {sorted(channels)}"
         overrides = set(values.get("function_overrides", {})) - set(declared)
         assert not overrides, f"{where}: function_overrides names no function: {sorted(overrides)}"
+
+
+def _go_duration_seconds(value: str) -> float:
+    """A Go duration string (time_sleep's create_duration: "30s", "10m", "1h30m") in seconds."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|m|s)", value)
+    assert parts and "".join(n + u for n, u in parts) == value, f"not a duration: {value!r}"
+    return sum(float(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
+
+
+def test_every_alert_waits_until_cloud_monitoring_sees_its_metric(tf: Terraform) -> None:
+    """A first apply creates the log-based metrics and their alerts together; Cloud Monitoring
+    refuses an alert on a metric it does not see yet (404 "Cannot find metric(s)", up to 10
+    minutes after the metric was created). So every alert waits for one time_sleep, and that
+    sleep is created (and waits) again whenever a metric is added, renamed or removed."""
+    metrics = sorted(name for kind, name in tf.resources if kind == "google_logging_metric")
+    alerts = sorted(name for kind, name in tf.resources if kind == "google_monitoring_alert_policy")
+    sleeps = {name: body for (kind, name), body in tf.resources.items() if kind == "time_sleep"}
+    assert metrics and alerts, "monitoring.tf has no log-based metrics or alerts to order"
+    assert list(sleeps) == ["log_metrics_visible"], f"one wait, not {sorted(sleeps)}"
+    sleep = sleeps["log_metrics_visible"]
+    assert _go_duration_seconds(sleep["create_duration"]) >= 600, (
+        "the wait must cover the 10 minutes Cloud Monitoring may take to see a new metric"
+    )
+    # The wait depends on every metric, through triggers keyed on their names only: a new,
+    # renamed or removed metric waits again; a changed filter or description does not.
+    for metric in metrics:
+        assert _strip(sleep["triggers"]) == (
+            f"{{for key, metric in google_logging_metric.{metric} : key => metric.name}}"
+        ), f"the wait's triggers must be every google_logging_metric.{metric}'s name"
+    assert "depends_on" not in sleep or sleep["depends_on"] == []
+    # Every alert waits for it.
+    for alert in alerts:
+        body = tf.resources[("google_monitoring_alert_policy", alert)]
+        assert "${time_sleep.log_metrics_visible}" in body.get("depends_on", []), (
+            f"alert {alert} would be created before Cloud Monitoring sees its metric"
+        )
+    # Nothing in a module creates alerts or metrics behind the wait's back.
+    hidden = [key for key in tf.module_resources if key[0].startswith("google_monitoring_")]
+    hidden += [key for key in tf.module_resources if key[0] == "google_logging_metric"]
+    assert not hidden, f"metrics or alerts outside monitoring.tf's wait: {hidden}"
+
+
+#: Resources whose deletion loses what Terraform cannot recreate: a queue's pending tasks
+#: (and its name for up to 3 days), a secret's values (added out of band).
+PROTECTED_KINDS = ("google_cloud_tasks_queue", "google_secret_manager_secret")
+
+
+def test_queues_and_secrets_are_protected_from_destruction(tf: Terraform) -> None:
+    protected = {
+        (kind, name): body
+        for resources in (tf.resources, tf.module_resources)
+        for (kind, name), body in resources.items()
+        if kind in PROTECTED_KINDS
+    }
+    assert set(protected) >= {
+        ("google_cloud_tasks_queue", "inbound"),
+        ("google_cloud_tasks_queue", "outbound"),
+        ("google_secret_manager_secret", "secret"),
+    }
+    for (kind, name), body in sorted(protected.items()):
+        lifecycle = body.get("lifecycle", [{}])[0]
+        # A literal true: Terraform refuses an expression here, and a plan that would delete
+        # the resource then fails instead of deleting it (docs/deploy.md says how to remove
+        # one on purpose).
+        assert lifecycle.get("prevent_destroy") is True, (
+            f"{kind}.{name} has no `lifecycle {{ prevent_destroy = true }}`: a renamed "
+            "variable or a dropped channel would delete it with what it holds"
+        )

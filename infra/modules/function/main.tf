@@ -126,6 +126,15 @@ resource "google_cloudfunctions2_function" "this" {
   ]
 }
 
+# Public through allUsers as run.invoker: the only way Terraform can make a 2nd-gen function
+# public. Cloud Run's recommended alternative, turning the invoker IAM check off
+# (https://cloud.google.com/run/docs/authenticating/public#invoker_check), is
+# `invoker_iam_disabled` on google_cloud_run_v2_service only: google_cloudfunctions2_function
+# has no such argument in provider 6.50.0, because the Cloud Functions v2 API has no such field
+# (terraform-provider-google issue #23360, open). An organization enforcing domain restricted
+# sharing (iam.allowedPolicyMemberDomains or iam.managed.allowedPolicyMembers) refuses this
+# binding; the project then needs the exception in docs/deploy.md, "Public webhooks and
+# domain restricted sharing".
 resource "google_cloud_run_service_iam_member" "public" {
   #checkov:skip=CKV_GCP_102:Public on purpose (webhooks, and agent_reply when no CRM members are given): providers cannot present Google credentials. Each such function authenticates every request itself, fail-closed (provider signatures, verify tokens, the agent Bearer token).
   count = var.public ? 1 : 0

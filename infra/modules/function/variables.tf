@@ -99,7 +99,7 @@ variable "secrets" {
 }
 
 variable "public" {
-  description = "Anyone may invoke it (allUsers run.invoker): for webhooks, which check their provider's signature themselves."
+  description = "Anyone may invoke it (allUsers run.invoker): for webhooks, which check their provider's signature themselves. Under domain restricted sharing the project needs an exception (docs/deploy.md)."
   type        = bool
 }
 

@@ -123,3 +123,16 @@ def _counts_as_attempt(error: AtendeError) -> bool:
     """Tenacity noted every retryable failure already; add the final, non-retryable one
     unless no request went out (an open breaker)."""
     return not _worth_retrying(error) and error.code != "breaker_open"
+
+
+class DryRunSender:
+    """For a tenant whose configuration says `outbound: dry_run` (the smoke tenant): builds
+    and validates the provider request exactly as `HttpProviderSender` does (the channel's
+    `prepare`, with its credential and payload checks) and sends nothing."""
+
+    def __init__(self, provider: ProviderApi) -> None:
+        self._provider = provider
+
+    def send(self, record: OutboxRecord) -> SendResult:
+        self._provider.prepare(record)
+        return SendResult(provider_message_id=None, attempts=0)

@@ -104,13 +104,24 @@ def _register_dev_agent_token(stack: Stack) -> None:
     print(f"registered the .env agent API token for {', '.join(tenants)}", flush=True)
 
 
+def with_smoke_account(config: StackConfig) -> StackConfig:
+    """`atende smoke`'s tenant gets its own WhatsApp account in the dev stack (unless `.env`
+    maps that id already); the smoke command stores the tenant's dry-run configuration
+    itself, so its replies are built and validated but never sent."""
+    from atende.smoke.delivery import DEV_SMOKE_ACCOUNT, SMOKE_TENANT
+
+    config.whatsapp_tenants.setdefault(DEV_SMOKE_ACCOUNT, SMOKE_TENANT)
+    return config
+
+
 def run_dev(functions_port: int, ai_sandbox: bool = False) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        with Stack(config_from_dotenv(functions_port, ai_sandbox=ai_sandbox)) as stack:
+        config = with_smoke_account(config_from_dotenv(functions_port, ai_sandbox=ai_sandbox))
+        with Stack(config) as stack:
             write_stack_env({**stack.client_env, "ATENDE_SANDBOX_URL": stack.sandbox_url})
             _seed_demo_tenant(stack)
             _register_dev_agent_token(stack)

@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_dead_letters(sub)
 
+    from atende.cli.smoke import add_parser as add_smoke
+
+    add_smoke(sub)
+
     package = sub.add_parser("package", help="build one self-contained bundle per function")
     package.add_argument("--out", default="build")
     return parser
@@ -95,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from atende.cli.dead_letters import run_dead_letters
 
         return run_dead_letters(args)
+    if args.command == "smoke":
+        from atende.cli.smoke import run_smoke
+
+        return run_smoke(args)
     if args.command == "agent":
         from atende.cli.agent import run_agent
 

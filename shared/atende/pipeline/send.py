@@ -41,6 +41,8 @@ from atende.ports import (
     ProviderSender,
     QueueName,
     SendGate,
+    SendResult,
+    TenantDirectory,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,8 +64,15 @@ class OutboundSender:
         follow_ups: FollowUps,
         dead_letters: DeadLetterRecorder | None = None,
         call_notes: CallNotes | None = None,
+        *,
+        tenants: TenantDirectory | None = None,
+        dry_run_senders: Mapping[str, ProviderSender] | None = None,
     ) -> None:
         self._dead_letters = dead_letters
+        #: A tenant whose configuration says `outbound: dry_run` (the smoke tenant) has its
+        #: replies built and validated by `dry_run_senders`, never sent (tenants/config.py).
+        self._tenants = tenants
+        self._dry_run_senders = {} if dry_run_senders is None else dry_run_senders
         self._call_notes = call_notes
         self._follow_ups = follow_ups
         self._store = store
@@ -195,6 +204,9 @@ class OutboundSender:
             return "needs_review"
         sender = self._senders.get(record.channel)
         try:
+            if self._dry_run(record):
+                self._rehearse(record)
+                return self._finish_dry_run(record, correlation_id)
             if sender is None:
                 raise PermanentError(f"no sender for channel {record.channel}", code="no_sender")
             result = sender.send(record)
@@ -217,6 +229,39 @@ class OutboundSender:
         )
         self._next_in_order(record.id, finished.pending, correlation_id)
         return "sent"
+
+    def _dry_run(self, record: OutboxRecord) -> bool:
+        """Whether the record's tenant sends nothing (`outbound: dry_run`). Read inside the
+        send's error handling: a store that cannot be read is a transient failure recorded
+        as not called, never a send by default."""
+        if self._tenants is None:
+            return False
+        return self._tenants.get(record.tenant_id).outbound == "dry_run"
+
+    def _rehearse(self, record: OutboxRecord) -> SendResult:
+        """Build and validate the provider request exactly as a send would; no request."""
+        rehearsal = self._dry_run_senders.get(record.channel)
+        if rehearsal is None:
+            # Never a real send in its place: the tenant asked for none.
+            raise PermanentError(f"no dry-run sender for channel {record.channel}",
+                                 code="no_sender")  # fmt: skip
+        return rehearsal.send(record)
+
+    def _finish_dry_run(self, record: OutboxRecord, correlation_id: str) -> str:
+        ctx = self._context(correlation_id)
+        entry = audit_entry(record, AuditKind.SEND_OUTCOME, ctx, outcome=send_decision.DRY_RUN)
+        logger.info(
+            "dry run: the reply was built and validated, and not sent (tenant outbound: dry_run)",
+            extra={"json_fields": {"outcome": send_decision.DRY_RUN}},
+        )
+        finished = self._store.finish_send(
+            record.id,
+            lambda current: send_decision.dry_run_sent(current, ctx.now),
+            release=True,
+            audit=(entry,),
+        )
+        self._next_in_order(record.id, finished.pending, correlation_id)
+        return send_decision.DRY_RUN
 
     def _record_failure(
         self, record: OutboxRecord, error: PermanentError | TransientError, correlation_id: str

@@ -132,6 +132,33 @@ def sent(record: OutboxRecord, now: datetime, result: SendResult) -> OutboxRecor
     )
 
 
+#: The history detail, audit outcome and log outcome of a reply its tenant's
+#: `outbound: dry_run` kept from the provider (tenants/config.py).
+DRY_RUN = "dry_run"
+
+
+def dry_run_sent(record: OutboxRecord, now: datetime) -> OutboxRecord:
+    """A reply built and validated but, by its tenant's configuration, never sent. It
+    settles as `sent` (the session's order goes on) with marks no real send has: the last
+    history entry's detail is `dry_run`, `last_call` is `not_called`, no provider message id,
+    and no provider attempt counted."""
+    if record.status == OutboxStatus.SENT:
+        return record
+    return record.changed(
+        OutboxStatus.SENT, at=now, detail=DRY_RUN, last_call=CallOutcome.NOT_CALLED
+    )
+
+
+def is_dry_run(record: OutboxRecord) -> bool:
+    """Whether a `sent` record was a dry run (the provider never saw it)."""
+    return (
+        record.status == OutboxStatus.SENT
+        and record.last_call == CallOutcome.NOT_CALLED
+        and bool(record.history)
+        and record.history[-1].detail == DRY_RUN
+    )
+
+
 def failed(record: OutboxRecord, now: datetime, error: AtendeError) -> OutboxRecord:
     if record.status == OutboxStatus.SENT:  # confirmed by a status webhook meanwhile
         return record

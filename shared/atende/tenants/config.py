@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -159,6 +159,12 @@ class TenantConfig(_Config):
     #: last activity; then it expires and the contact's next message starts afresh. At
     #: least 31 days: longer than the longest conversation timer (the idle timeout, at
     #: most 30 days), so no timer ever fires on an expired session.
+    #: "dry_run": send_outbound builds and validates each reply's provider request as usual
+    #: (credentials, recipient, limits) and never sends it; the reply is recorded `sent`
+    #: with the dry-run marks (history detail `dry_run`, `last_call: not_called`, no
+    #: provider message id) and an audit entry `outcome: dry_run`. Meant for the smoke
+    #: tenant of `atende smoke` only: a tenant with it answers nobody.
+    outbound: Literal["send", "dry_run"] = "send"
     session_retention_days: int = Field(
         default=DEFAULT_SESSION_RETENTION_DAYS,
         ge=MIN_SESSION_RETENTION_DAYS,
