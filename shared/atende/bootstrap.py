@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     # Imported where they are built: a webhook instance never loads the processing
     # pipeline (nor a worker the webhook's), which keeps each cold start to its own code.
     from atende.adapters.firestore.agent_tokens import FirestoreAgentTokens
+    from atende.adapters.firestore.outbox_store import FirestoreOutboxStore
     from atende.domain.task_attempt import TaskAttempt
     from atende.pipeline.agent_desk import AgentDesk
     from atende.pipeline.dead_letters import DeadLetterRecorder
@@ -307,13 +308,24 @@ class Container:
     def inbound_store(self) -> InboundStore:
         from atende.adapters.firestore.inbound_store import FirestoreInboundStore
 
+        def retention(tenant_id: str) -> timedelta:
+            # The instance's one tenant cache: no second reader of the same documents.
+            return self.tenants.get(tenant_id).session_retention
+
         return self._once(
             "inbound_store",
-            lambda: FirestoreInboundStore(self.firestore, self.clock, self.checkpoints),
+            lambda: FirestoreInboundStore(
+                self.firestore, self.clock, self.checkpoints, retention=retention
+            ),
         )
 
     @property
     def outbox_store(self) -> OutboxStore:
+        return self._firestore_outbox
+
+    @property
+    def _firestore_outbox(self) -> FirestoreOutboxStore:
+        """The outbox adapter, which is also the sender's `CallNotes`."""
         from atende.adapters.firestore.outbox_store import FirestoreOutboxStore
 
         return self._once("outbox_store", lambda: FirestoreOutboxStore(self.firestore, self.clock))
@@ -458,11 +470,8 @@ class Container:
     @property
     def outbound(self) -> OutboundSender:
         def build() -> OutboundSender:
-            from atende.adapters.firestore.outbox_store import FirestoreOutboxStore
             from atende.pipeline.follow_ups import FollowUps
             from atende.pipeline.send import OutboundSender
-
-            store = self.outbox_store
 
             return OutboundSender(
                 self.outbox_store,
@@ -472,7 +481,7 @@ class Container:
                 timedelta(seconds=self.settings.reply_order_max_wait_seconds),
                 FollowUps(self.task_queue),
                 dead_letters=self._dead_letter_recorder(SEND_OUTBOUND),
-                call_notes=store if isinstance(store, FirestoreOutboxStore) else None,
+                call_notes=self._firestore_outbox,
                 tenants=self.tenants,
                 dry_run_senders=_LazySenders(self.dry_run_sender),
             )
