@@ -15,6 +15,9 @@
 #   atende/dead_letters         message "dead letter recorded" and                    process_inbound, send_outbound
 #                               jsonPayload.outcome = "dead_lettered": one line per   (atende.pipeline.dead_letters), on a
 #                               new dead letter (jsonPayload.function, kind, error)   task's last attempt
+#                               or jsonPayload.outcome = "dead_letter_lost": the
+#                               dead letter itself could not be written (Firestore
+#                               down on the last attempt), so the work is gone
 #
 # Thresholds come from var.alert_thresholds; a metric it does not name (dead_letters) alerts
 # on any count above 0: every dead letter is work an operator must replay.
@@ -55,7 +58,7 @@ locals {
     }
     dead_letters = {
       description = "Work a task could not finish by its last attempt, kept as a dead letter (an unanswered message, an unsent reply)."
-      filter      = "${local.log_source} AND jsonPayload.outcome=\"dead_lettered\" AND jsonPayload.message=\"dead letter recorded\""
+      filter      = "${local.log_source} AND ((jsonPayload.outcome=\"dead_lettered\" AND jsonPayload.message=\"dead letter recorded\") OR jsonPayload.outcome=\"dead_letter_lost\")"
       labels      = { function = "EXTRACT(jsonPayload.function)", kind = "EXTRACT(jsonPayload.kind)", error = "EXTRACT(jsonPayload.error)" }
       alert       = "Work ran out of queue attempts and is now a dead letter: a message may be unanswered or a reply unsent until it is replayed. List them with `atende dead-letters list`, fix the cause (the error label), then `atende dead-letters replay`. See docs/deploy.md, \"Dead letters\"."
     }
