@@ -43,7 +43,7 @@ from atende.devstack.processes import free_port
 from atende.devstack.tasks_emulator import TasksEmulator
 from atende.domain import keys
 from atende.domain.events import MessageReceived
-from atende.pipeline.tasks import InboundTask
+from atende.tasks.contracts import InboundTask
 from bench import deliveries, environment
 from bench.report import Figure
 from bench.servers import REPO, FunctionServer, clean_env, source_of

@@ -34,9 +34,9 @@ from atende.config import Settings
 from atende.observability.context import new_correlation_id
 from atende.observability.logging import DeferredStructuredHandler as DeferredStructured
 from atende.observability.logging import configure_logging
-from atende.pipeline.edge import EdgeRequest, WebhookEdge
-from atende.pipeline.tasks import PROCESS_INBOUND
 from atende.ports import TaskRequest
+from atende.tasks.contracts import PROCESS_INBOUND
+from atende.webhook.edge import EdgeRequest, WebhookEdge
 from bench import deliveries, environment
 from bench.report import Figure
 

@@ -134,7 +134,7 @@ locals {
     send_outbound = {
       description = "Cloud Tasks worker: send one outbox record at most once, in session order."
       secrets     = ["WHATSAPP_ACCESS_TOKEN", "MESSENGER_PAGE_ACCESS_TOKEN", "INSTAGRAM_ACCESS_TOKEN", "LINKEDIN_ACCESS_TOKEN"]
-      # The session's next reply is enqueued by the one before it (pipeline/send.py).
+      # The session's next reply is enqueued by the one before it (send_outbound/sender.py).
       enqueues = ["outbound"]
       env = {
         ATENDE_INSTAGRAM_PAGE_IDS   = jsonencode(var.instagram_page_ids)

@@ -7,13 +7,13 @@
 #   atende/breaker_open         jsonPayload.outcome = "breaker_open" (a send refused   send_outbound via entrypoints/http.py,
 #                               by the open circuit), or "AI suggestion failed" with   process_inbound (atende.ai.openai_client)
 #                               jsonPayload.reason = "breaker_open"
-#   atende/send_failures        message "send failed" (permanent; jsonPayload.error)  send_outbound (atende.pipeline.send)
-#   atende/ai_fallbacks         jsonPayload.outcome = "ai_fallback"                   process_inbound (atende.pipeline.process)
-#   atende/rejected_deliveries  jsonPayload.outcome starts with "rejected_"           webhooks (atende.pipeline.edge): bad or missing
+#   atende/send_failures        message "send failed" (permanent; jsonPayload.error)  send_outbound (atende.send_outbound.sender)
+#   atende/ai_fallbacks         jsonPayload.outcome = "ai_fallback"                   process_inbound (atende.process_inbound.processor)
+#   atende/rejected_deliveries  jsonPayload.outcome starts with "rejected_"           webhooks (atende.webhook.edge): bad or missing
 #                                                                                     signature, refused handshake, oversized or
 #                                                                                     malformed body
 #   atende/dead_letters         message "dead letter recorded" and                    process_inbound, send_outbound
-#                               jsonPayload.outcome = "dead_lettered": one line per   (atende.pipeline.dead_letters), on a
+#                               jsonPayload.outcome = "dead_lettered": one line per   (atende.tasks.dead_letters), on a
 #                               new dead letter (jsonPayload.function, kind, error)   task's last attempt
 #                               or jsonPayload.outcome = "dead_letter_lost": the
 #                               dead letter itself could not be written (Firestore

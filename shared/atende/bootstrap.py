@@ -15,7 +15,6 @@ from atende.ai.contract import ConversationAI
 from atende.channels.base import ChannelDeps, ChannelWiring, JobReport
 from atende.config import TASK_SHARED_SECRET, Settings
 from atende.errors import ConfigurationError
-from atende.pipeline.tasks import PROCESS_INBOUND, SEND_OUTBOUND
 from atende.ports import (
     AgentAuthenticator,
     AsyncTaskQueue,
@@ -35,19 +34,20 @@ from atende.ports import (
     TaskQueue,
     TenantDirectory,
 )
+from atende.tasks.contracts import PROCESS_INBOUND, SEND_OUTBOUND
 
 if TYPE_CHECKING:
     # Imported where they are built: a webhook instance never loads the processing
     # pipeline (nor a worker the webhook's), which keeps each cold start to its own code.
     from atende.adapters.firestore.agent_tokens import FirestoreAgentTokens
     from atende.adapters.firestore.outbox_store import FirestoreOutboxStore
+    from atende.agent_reply.desk import AgentDesk
     from atende.domain.task_attempt import TaskAttempt
-    from atende.pipeline.agent_desk import AgentDesk
-    from atende.pipeline.dead_letters import DeadLetterRecorder
-    from atende.pipeline.edge import WebhookEdge
-    from atende.pipeline.policy import ProcessingPolicy
-    from atende.pipeline.process import InboundProcessor
-    from atende.pipeline.send import OutboundSender
+    from atende.process_inbound.processor import InboundProcessor
+    from atende.process_inbound.settings import ProcessingSettings
+    from atende.send_outbound.sender import OutboundSender
+    from atende.tasks.dead_letters import DeadLetterRecorder
+    from atende.webhook.edge import WebhookEdge
 
 T = TypeVar("T")
 
@@ -239,7 +239,7 @@ class Container:
 
     def webhook(self, channel: str) -> WebhookEdge:
         def build() -> WebhookEdge:
-            from atende.pipeline.edge import WebhookEdge
+            from atende.webhook.edge import WebhookEdge
 
             connector = self._wiring(channel).connector(self._channel_deps())
             return WebhookEdge(
@@ -250,7 +250,7 @@ class Container:
 
     def text_limit(self, channel: str) -> int:
         """A channel's limit for one text message (its wiring's TEXT_LIMIT)."""
-        from atende.pipeline.inbound_decision import DEFAULT_TEXT_LIMIT
+        from atende.process_inbound.decisions import DEFAULT_TEXT_LIMIT
 
         try:
             limit = getattr(self._wiring(channel), "TEXT_LIMIT", DEFAULT_TEXT_LIMIT)
@@ -294,7 +294,7 @@ class Container:
 
     def dry_run_sender(self, channel: str) -> ProviderSender:
         """Builds and validates a record's provider request and sends nothing: for a tenant
-        with `outbound: dry_run` (tenants/config.py)."""
+        with `outbound: dry_run` (tenants/tenant_config.py)."""
 
         def build() -> ProviderSender:
             from atende.adapters.http_sender import DryRunSender
@@ -374,12 +374,12 @@ class Container:
         on a task's last attempt, work that still fails as a dead letter."""
 
         def build() -> Callable[[bytes, str, TaskAttempt], str]:
-            from atende.pipeline.dead_letters import (
+            from atende.tasks.dead_letters import (
                 dead_lettering,
                 describe_inbound,
                 describe_outbound,
             )
-            from atende.pipeline.rejections import audited
+            from atende.tasks.rejections import audited
 
             inbound = function_name == PROCESS_INBOUND
             handler = self.processor.handle if inbound else self.outbound.handle
@@ -399,7 +399,7 @@ class Container:
 
     def _dead_letter_recorder(self, function_name: str) -> DeadLetterRecorder:
         def build() -> DeadLetterRecorder:
-            from atende.pipeline.dead_letters import DeadLetterRecorder
+            from atende.tasks.dead_letters import DeadLetterRecorder
 
             return DeadLetterRecorder(
                 self.dead_letters,
@@ -411,11 +411,11 @@ class Container:
 
         return self._once(f"dead_letter_recorder:{function_name}", build)
 
-    def _processing_policy(self) -> ProcessingPolicy:
-        from atende.pipeline.policy import ProcessingPolicy
+    def _processing_policy(self) -> ProcessingSettings:
+        from atende.process_inbound.settings import ProcessingSettings
 
         s = self.settings
-        return ProcessingPolicy(
+        return ProcessingSettings(
             dedupe_ttl=timedelta(days=s.dedupe_ttl_days),
             outbox_ttl=timedelta(days=s.outbox_ttl_days),
             answer_hold=timedelta(seconds=s.answer_hold_seconds),
@@ -424,8 +424,8 @@ class Container:
     @property
     def agent_desk(self) -> AgentDesk:
         def build() -> AgentDesk:
-            from atende.pipeline.agent_desk import AgentDesk
-            from atende.pipeline.follow_ups import FollowUps
+            from atende.agent_reply.desk import AgentDesk
+            from atende.tasks.follow_ups import FollowUps
 
             return AgentDesk(
                 self.inbound_store,
@@ -443,8 +443,8 @@ class Container:
         def build() -> InboundProcessor:
             from atende.ai.settings import AiSettings
             from atende.conversation.engine import ConversationEngine
-            from atende.pipeline.conversation_deps import AiStep, ConversationDeps
-            from atende.pipeline.process import InboundProcessor
+            from atende.process_inbound.conversation_deps import AiStep, ConversationDeps
+            from atende.process_inbound.processor import InboundProcessor
 
             ai = self.ai
             step = None
@@ -470,8 +470,8 @@ class Container:
     @property
     def outbound(self) -> OutboundSender:
         def build() -> OutboundSender:
-            from atende.pipeline.follow_ups import FollowUps
-            from atende.pipeline.send import OutboundSender
+            from atende.send_outbound.sender import OutboundSender
+            from atende.tasks.follow_ups import FollowUps
 
             return OutboundSender(
                 self.outbox_store,

@@ -19,8 +19,8 @@ from typing import Literal
 
 from atende.ai.settings import AI_API_KEY
 from atende.channels.registry import channel_names
-from atende.pipeline.tasks import PROCESS_INBOUND, SEND_OUTBOUND
 from atende.ports import QueueName
+from atende.tasks.contracts import PROCESS_INBOUND, SEND_OUTBOUND
 
 FunctionKind = Literal["webhook", "worker", "job", "agent"]
 AGENT_REPLY = "agent_reply"
@@ -57,7 +57,7 @@ def functions() -> list[FunctionSpec]:
                     f"{channel}_webhook",
                     "webhook",
                     frozenset(secrets.get("webhook", ())),
-                    _hop_queues("atende.pipeline.edge"),
+                    _hop_queues("atende.webhook.edge"),
                 )
             )
         send.update(secrets.get("send", ()))
@@ -73,18 +73,23 @@ def functions() -> list[FunctionSpec]:
             specs.append(FunctionSpec(job, "job", frozenset(secrets[job]), job_queues[job]))
     specs.append(
         FunctionSpec(
-            PROCESS_INBOUND, "worker", frozenset(process), _hop_queues("atende.pipeline.process")
+            PROCESS_INBOUND,
+            "worker",
+            frozenset(process),
+            _hop_queues("atende.process_inbound.processor"),
         )
     )
     specs.append(
-        FunctionSpec(SEND_OUTBOUND, "worker", frozenset(send), _hop_queues("atende.pipeline.send"))
+        FunctionSpec(
+            SEND_OUTBOUND, "worker", frozenset(send), _hop_queues("atende.send_outbound.sender")
+        )
     )
     specs.append(
         FunctionSpec(
             AGENT_REPLY,
             "agent",
             frozenset(),
-            _hop_queues("atende.pipeline.agent_desk"),
+            _hop_queues("atende.agent_reply.desk"),
         )
     )
     return sorted(specs, key=lambda spec: spec.name)

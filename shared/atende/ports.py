@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from atende.domain.outbox import OutboxRecord
     from atende.domain.session import PendingReply, Session
     from atende.errors import AtendeError
-    from atende.tenants.config import TenantConfig
+    from atende.tenants.tenant_config import TenantConfig
 
 QueueName = Literal["inbound", "outbound"]
 

@@ -15,7 +15,7 @@ from atende.channels.whatsapp import sample
 from atende.devstack.processes import free_port
 from atende.devstack.stack import Stack, StackConfig
 from atende.domain import keys
-from atende.tenants.config import TenantConfig
+from atende.tenants.tenant_config import TenantConfig
 
 REPO = Path(__file__).resolve().parents[2]
 APP_SECRET = "e2e-app-secret"

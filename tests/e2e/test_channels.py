@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from atende.tenants.config import DEFAULT_CONFIG
+from atende.tenants.tenant_config import DEFAULT_CONFIG
 
 M = DEFAULT_CONFIG.messages
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from atende.tenants.config import DEFAULT_CONFIG
+from atende.tenants.tenant_config import DEFAULT_CONFIG
 
 GREETING = DEFAULT_CONFIG.messages.greeting
 TRIAGE_QUESTION = DEFAULT_CONFIG.messages.triage_question

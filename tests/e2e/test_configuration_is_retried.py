@@ -4,7 +4,7 @@ being marked failed for good."""
 
 import pytest
 
-from atende.tenants.config import DEFAULT_CONFIG
+from atende.tenants.tenant_config import DEFAULT_CONFIG
 
 GREETING = DEFAULT_CONFIG.messages.greeting
 TRIAGE_QUESTION = DEFAULT_CONFIG.messages.triage_question

@@ -2,7 +2,7 @@
 
 import json
 
-from atende.tenants.config import DEFAULT_CONFIG
+from atende.tenants.tenant_config import DEFAULT_CONFIG
 
 M = DEFAULT_CONFIG.messages
 CONTACT = "5511999990000"

@@ -4,7 +4,7 @@ handoff and back, flood throttling, inactivity, opt-out and the agent API."""
 import time
 
 from atende.channels.whatsapp import sample
-from atende.tenants.config import DEFAULT_CONFIG
+from atende.tenants.tenant_config import DEFAULT_CONFIG
 
 M = DEFAULT_CONFIG.messages
 CONTACT = "5511999990000"

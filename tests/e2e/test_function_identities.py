@@ -10,7 +10,7 @@ import requests
 
 from atende.channels.whatsapp import sample
 from atende.deployment import functions, grants
-from atende.tenants.config import DEFAULT_CONFIG
+from atende.tenants.tenant_config import DEFAULT_CONFIG
 
 CONTACT = "5511999990077"
 GREETING = DEFAULT_CONFIG.messages.greeting

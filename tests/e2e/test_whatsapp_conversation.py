@@ -1,7 +1,7 @@
 """A signed WhatsApp delivery travels webhook → Tasks → processing → outbound → sandbox."""
 
 from atende.channels.whatsapp import sample
-from atende.tenants.config import DEFAULT_CONFIG
+from atende.tenants.tenant_config import DEFAULT_CONFIG
 
 FOLLOW_UP = DEFAULT_CONFIG.messages.default_answer
 GREETING = DEFAULT_CONFIG.messages.greeting

@@ -3,7 +3,7 @@
 
 from pathlib import Path
 
-from atende.tenants.config import DEFAULT_CONFIG
+from atende.tenants.tenant_config import DEFAULT_CONFIG
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "whatsapp"
 GREETING = DEFAULT_CONFIG.messages.greeting

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from atende.channels.whatsapp import sample
-from atende.tenants.config import DEFAULT_CONFIG
+from atende.tenants.tenant_config import DEFAULT_CONFIG
 
 GREETING = DEFAULT_CONFIG.messages.greeting
 TRIAGE_QUESTION = DEFAULT_CONFIG.messages.triage_question

@@ -29,7 +29,7 @@ from atende.devstack.processes import serve_in_thread
 from atende.domain import keys
 from atende.domain.events import MessageKind, MessageReceived
 from atende.observability.logging import configure_logging
-from atende.pipeline.inbound_decision import DecisionContext, admit_message, answer_inbox
+from atende.process_inbound.decisions import DecisionContext, admit_message, answer_inbox
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "atende-it"  # the emulator project of conftest.py

@@ -25,7 +25,7 @@ from atende.ai.settings import AiSettings
 from atende.ai.validate import validate_reply
 from atende.devstack.ai_sandbox import AiSandboxClient, serve_ai_sandbox
 from atende.devstack.processes import ManagedProcess, free_port, wait_http
-from atende.tenants.config import AiConfig, TenantConfig
+from atende.tenants.tenant_config import AiConfig, TenantConfig
 
 API_KEY = "sk-sandbox-test"
 TENANT = TenantConfig(

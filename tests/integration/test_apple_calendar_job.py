@@ -27,7 +27,7 @@ from atende.devstack.processes import serve_in_thread
 from atende.devstack.radicale_server import RadicaleServer
 from atende.domain.events import CalendarEventCreated
 from atende.errors import ConfigurationError, TransientError
-from atende.pipeline.tasks import PROCESS_INBOUND, InboundTask
+from atende.tasks.contracts import PROCESS_INBOUND, InboundTask
 
 REPO = Path(__file__).resolve().parents[2]
 CONTACT = "whatsapp:5511999990000"

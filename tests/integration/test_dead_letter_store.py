@@ -14,9 +14,9 @@ from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
 from atende.domain.dead_letter import DeadLetter, DeadLetterStatus, dead_letter_id
 from atende.domain.outbox import CallOutcome, OutboxStatus
-from atende.pipeline.inbound_decision import DecisionContext, admit_message
-from atende.pipeline.send_decision import SendContext, dead_lettered, decide_send
-from atende.pipeline.tasks import InboundTask
+from atende.process_inbound.decisions import DecisionContext, admit_message
+from atende.send_outbound.decisions import SendContext, dead_lettered, decide_send
+from atende.tasks.contracts import InboundTask
 
 SESSION = keys.session_id("demo", "whatsapp", "5511999990000")
 

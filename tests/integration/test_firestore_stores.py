@@ -13,9 +13,9 @@ from atende.domain import keys
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import MessageKind, MessageReceived, MessageSent
 from atende.domain.outbox import OutboxStatus
-from atende.pipeline.inbound_decision import DecisionContext, admit_message, answer_inbox
-from atende.pipeline.send_decision import SendContext, decide_send
-from atende.pipeline.status_decision import decide_status
+from atende.process_inbound.decisions import DecisionContext, admit_message, answer_inbox
+from atende.process_inbound.statuses import decide_status
+from atende.send_outbound.decisions import SendContext, decide_send
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -24,7 +24,7 @@ from atende.devstack.functions_app import build_app
 from atende.devstack.google_calendar_fake import FakeCalendarClient, create_app
 from atende.devstack.processes import free_port, serve_in_thread
 from atende.domain.events import CalendarEventCreated, CalendarSyncRequested
-from atende.pipeline.tasks import InboundTask
+from atende.tasks.contracts import InboundTask
 
 REPO = Path(__file__).resolve().parents[2]
 CALENDAR = "agenda@loja.example"

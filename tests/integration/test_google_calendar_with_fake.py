@@ -32,9 +32,9 @@ from atende.domain.events import (
     CalendarSyncRequested,
 )
 from atende.errors import InvalidOutboundMessageError, ProviderTransientError
-from atende.pipeline.calendar_sync import sync_calendar
-from atende.pipeline.edge import EdgeRequest, WebhookEdge
-from atende.pipeline.tasks import InboundTask
+from atende.process_inbound.calendar_sync import sync_calendar
+from atende.tasks.contracts import InboundTask
+from atende.webhook.edge import EdgeRequest, WebhookEdge
 
 CALENDAR = "agenda@loja.example"
 TENANT = "loja"

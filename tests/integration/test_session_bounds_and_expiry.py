@@ -17,8 +17,8 @@ from atende.domain import bounds, keys
 from atende.domain.events import MessageKind, MessageReceived
 from atende.domain.session import new_session
 from atende.errors import TransientError
-from atende.pipeline.inbound_decision import DecisionContext, admit_message, answer_inbox
-from atende.tenants.config import TenantConfig
+from atende.process_inbound.decisions import DecisionContext, admit_message, answer_inbox
+from atende.tenants.tenant_config import TenantConfig
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CONTACT = "5511999990000"

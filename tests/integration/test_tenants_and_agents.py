@@ -9,21 +9,21 @@ import pytest
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore.inbound_store import FirestoreInboundStore
 from atende.adapters.firestore.tenant_store import FirestoreTenantStore
+from atende.agent_reply.desk import AgentDesk
 from atende.conversation.engine import ConversationEngine
 from atende.domain import keys
 from atende.domain.events import MessageKind, MessageReceived
 from atende.errors import MalformedPayloadError, SessionNotFoundError
 from atende.fsm.machine import InvalidTransitionError
-from atende.pipeline.agent_desk import AgentDesk
-from atende.pipeline.follow_ups import FollowUps
-from atende.pipeline.inbound_decision import DecisionContext, admit_message, answer_inbox
-from atende.pipeline.policy import ProcessingPolicy
-from atende.tenants.config import DEFAULT_CONFIG, TenantConfig
+from atende.process_inbound.decisions import DecisionContext, admit_message, answer_inbox
+from atende.process_inbound.settings import ProcessingSettings
+from atende.tasks.follow_ups import FollowUps
+from atende.tenants.tenant_config import DEFAULT_CONFIG, TenantConfig
 
 T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 CONTACT = "5511999990000"
 SESSION = keys.session_id("demo", "whatsapp", CONTACT)
-POLICY = ProcessingPolicy(
+POLICY = ProcessingSettings(
     dedupe_ttl=timedelta(days=7), outbox_ttl=timedelta(days=30), answer_hold=timedelta(0)
 )
 

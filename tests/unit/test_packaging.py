@@ -15,7 +15,7 @@ def test_every_function_gets_a_bundle_with_its_entry_point_the_package_and_pinne
         main = (bundle / "main.py").read_text()
         assert main == (REPO_ROOT / "functions" / bundle.name / "main.py").read_text()
         assert f"def {bundle.name}(" in main
-        assert (bundle / "atende" / "pipeline" / "edge.py").exists()
+        assert (bundle / "atende" / "webhook" / "edge.py").exists()
         assert (
             not (bundle / "atende" / "devstack").exists()
             and not (bundle / "atende" / "cli").exists()

@@ -12,7 +12,7 @@ from typing import Literal
 
 from atende.ai.contract import AiRequest, AiTurn
 from atende.observability.redaction import redact
-from atende.tenants.config import TenantConfig
+from atende.tenants.tenant_config import TenantConfig
 
 Role = Literal["user", "assistant"]
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from atende.ai.contract import AiReply, AiRequest
-from atende.tenants.config import TenantConfig
+from atende.tenants.tenant_config import TenantConfig
 
 #: The markers `redact()` writes; in a reply they mean the model parroted its input.
 _MARKER: Final = re.compile(r"\[(?:phone|email|cpf|cnpj|token|redacted|signature)\]", re.I)

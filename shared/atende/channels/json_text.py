@@ -10,7 +10,7 @@ text, so a redelivery yields the same events, ids and task names.
 
 Nothing here runs for the usual body: the webhook edge repairs a body
 (`without_lone_surrogates`) only when its parser failed to encode what it decoded, and
-pipeline/task_bodies.py repairs an event only when it cannot be serialized. A parser that
+webhook/task_bodies.py repairs an event only when it cannot be serialized. A parser that
 decodes JSON nested inside a string of the body uses `loads`.
 """
 

@@ -1,6 +1,6 @@
 """`atende dead-letters list|replay`: the work tasks gave up on, and enqueueing it again.
 
-A dead letter is written by a worker on its task's last attempt (pipeline/dead_letters.py).
+A dead letter is written by a worker on its task's last attempt (tasks/dead_letters.py).
 `replay` enqueues each one again on its queue, for its target, with its body, under a new
 task name, and marks it `replayed` (kept, not deleted). The original idempotency keys
 (dedupe records, outbox ids) make the replayed work take effect exactly once.
@@ -80,7 +80,7 @@ def run_dead_letters(args: argparse.Namespace) -> int:
 
 def _replay(app: Any, args: argparse.Namespace) -> int:
     from atende.observability.context import new_correlation_id
-    from atende.pipeline.dead_letters import DeadLetterReplayer
+    from atende.tasks.dead_letters import DeadLetterReplayer
 
     store = app.dead_letters
     if args.all:

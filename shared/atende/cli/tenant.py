@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from atende.adapters.firestore.tenant_store import FirestoreTenantStore, describe
 from atende.cli.stack_env import load_stack_env
-from atende.tenants.config import TenantConfig
+from atende.tenants.tenant_config import TenantConfig
 
 
 class TenantFileError(ValueError):

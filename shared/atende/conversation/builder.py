@@ -14,7 +14,7 @@ from atende.fsm.guards import Actor, GuardContext
 from atende.fsm.states import State
 from atende.policies.decision import PolicyDecision
 from atende.policies.hours import within_business_hours
-from atende.tenants.config import RequiredField
+from atende.tenants.tenant_config import RequiredField
 
 
 def missing_fields(session: Session, ctx: TurnContext) -> tuple[RequiredField, ...]:

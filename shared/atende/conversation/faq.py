@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from atende.policies.text import first_phrase
-from atende.tenants.config import FaqEntry, TenantConfig
+from atende.tenants.tenant_config import FaqEntry, TenantConfig
 
 
 def match_faq(text: str | None, tenant: TenantConfig) -> FaqEntry | None:

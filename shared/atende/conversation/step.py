@@ -12,7 +12,7 @@ from atende.domain.events import MessageReceived
 from atende.domain.messages import OutboundMessage
 from atende.domain.outbox import ReplyOrigin
 from atende.domain.session import Session
-from atende.tenants.config import TenantConfig
+from atende.tenants.tenant_config import TenantConfig
 
 Detail = dict[str, str | int | bool | None]
 

@@ -30,7 +30,7 @@ from atende.errors import (
 from atende.fsm.machine import InvalidTransitionError
 from atende.observability.context import bind, new_correlation_id
 from atende.observability.logging import configure_logging
-from atende.pipeline.edge import EdgeRequest
+from atende.webhook.edge import EdgeRequest
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from atende.domain.keys import stable_hash
 from atende.domain.session import AbuseState, Session
 from atende.policies.decision import Policy, PolicyDecision
 from atende.policies.text import normalized_words
-from atende.tenants.config import AbusePolicy
+from atende.tenants.tenant_config import AbusePolicy
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from atende.domain.events import MessageReceived
 from atende.policies.text import first_phrase
-from atende.tenants.config import TenantConfig
+from atende.tenants.tenant_config import TenantConfig
 
 #: The choice id of a "talk to a person" button or list row, on any channel.
 HANDOFF_CHOICE = "handoff"

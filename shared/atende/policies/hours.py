@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from atende.tenants.config import TenantConfig
+from atende.tenants.tenant_config import TenantConfig
 
 
 def within_business_hours(tenant: TenantConfig, now: datetime) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from atende.domain.events import MessageReceived
 from atende.policies.text import is_exactly
-from atende.tenants.config import TenantConfig
+from atende.tenants.tenant_config import TenantConfig
 
 
 def asks_to_opt_out(message: MessageReceived, tenant: TenantConfig) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from atende.policies.decision import Policy, PolicyDecision
 from atende.policies.text import first_phrase
-from atende.tenants.config import TenantConfig
+from atende.tenants.tenant_config import TenantConfig
 
 
 def route_for(

@@ -4,7 +4,7 @@ send_outbound to its replies, which the tenant's `outbound: dry_run` keeps from 
 The whole path runs as in production (webhook → Cloud Tasks → process_inbound → Cloud Tasks
 → send_outbound, with the real task authentication between them); send_outbound builds and
 validates the provider request and records the reply `sent` with the dry-run marks
-(pipeline/send_decision.py) instead of sending it.
+(send_outbound/decisions.py) instead of sending it.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from pydantic import ValidationError
 from atende.channels.whatsapp import sample
 from atende.domain import keys
 from atende.errors import ConfigurationError
-from atende.pipeline.send_decision import DRY_RUN
 from atende.ports import SecretSource
+from atende.send_outbound.decisions import DRY_RUN
 from atende.smoke.http import Http
 from atende.smoke.result import CheckResult, failed, passed
-from atende.tenants.config import TenantConfig
+from atende.tenants.tenant_config import TenantConfig
 
 CHECK = "delivery to send_outbound (dry run)"
 CHANNEL = "whatsapp"

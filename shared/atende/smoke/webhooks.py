@@ -15,7 +15,7 @@ from atende.ports import SecretSource
 from atende.smoke.http import Http
 from atende.smoke.result import CheckResult, failed, passed
 
-#: The webhooks answer an unsigned delivery with this (pipeline/edge.py)…
+#: The webhooks answer an unsigned delivery with this (webhook/edge.py)…
 UNSIGNED_REFUSED = 401
 #: … and a handshake with a wrong verify token with this.
 HANDSHAKE_REFUSED = 403

@@ -6,7 +6,7 @@ import pytest
 
 from atende.ai.contract import AiRequest, AiTurn
 from atende.ai.request import Role, build_request
-from atende.tenants.config import AiConfig, FaqEntry, RequiredField, TenantConfig
+from atende.tenants.tenant_config import AiConfig, FaqEntry, RequiredField, TenantConfig
 
 TENANT = TenantConfig(
     ai=AiConfig(enabled=True, prompt="Tom amigável. Dúvidas: gerente@loja.com.br"),

@@ -6,7 +6,7 @@ import pytest
 
 from atende.ai.contract import AiReply, AiRequest, AiTurn
 from atende.ai.validate import validate_reply
-from atende.tenants.config import AiConfig, FaqEntry, RequiredField, TenantConfig
+from atende.tenants.tenant_config import AiConfig, FaqEntry, RequiredField, TenantConfig
 
 TENANT = TenantConfig(
     ai=AiConfig(enabled=True, min_confidence=0.6),

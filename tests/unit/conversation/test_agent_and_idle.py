@@ -21,23 +21,23 @@ from atende.domain.outbox import ReplyOrigin
 from atende.domain.session import HandoffInfo, Session
 from atende.fsm.machine import InvalidTransitionError
 from atende.fsm.states import State
-from atende.pipeline.ai_plan import RecordingSuggester, ReplaySuggester
-from atende.pipeline.inbound_decision import (
+from atende.ports import InboundDecision
+from atende.process_inbound.ai_plan import RecordingSuggester, ReplaySuggester
+from atende.process_inbound.decisions import (
     DecisionContext,
     admit_message,
     answer_inbox,
     apply_turn,
     decision_for,
 )
-from atende.ports import InboundDecision
-from atende.tenants.config import (
+from atende.tenants.hours import BusinessHours, Interval
+from atende.tenants.tenant_config import (
     DEFAULT_CONFIG,
     AiConfig,
     FaqEntry,
     RequiredField,
     TenantConfig,
 )
-from atende.tenants.hours import BusinessHours, Interval
 
 #: Wednesday 25 November 2026, 12:00 in São Paulo.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)

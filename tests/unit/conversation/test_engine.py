@@ -24,15 +24,16 @@ from atende.fsm import machine
 from atende.fsm.guards import GuardContext
 from atende.fsm.states import State
 from atende.fsm.table import TABLE, Edge
-from atende.pipeline.inbound_decision import (
+from atende.ports import InboundDecision
+from atende.process_inbound.decisions import (
     DecisionContext,
     admit_message,
     answer_inbox,
     apply_turn,
     decision_for,
 )
-from atende.ports import InboundDecision
-from atende.tenants.config import (
+from atende.tenants.hours import BusinessHours, Interval
+from atende.tenants.tenant_config import (
     DEFAULT_CONFIG,
     AbusePolicy,
     AiConfig,
@@ -41,7 +42,6 @@ from atende.tenants.config import (
     RoutingRule,
     TenantConfig,
 )
-from atende.tenants.hours import BusinessHours, Interval
 
 #: Wednesday 25 November 2026, 12:00 in São Paulo: open.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)

@@ -22,9 +22,9 @@ from atende.domain.audit import AuditKind
 from atende.domain.events import MessageKind, MessageReceived
 from atende.domain.session import Session, StoredMessage
 from atende.fsm.states import State
-from atende.pipeline.inbound_decision import DecisionContext, admit_message, answer_inbox
 from atende.ports import InboundDecision
-from atende.tenants.config import DEFAULT_CONFIG, AbusePolicy, TenantConfig
+from atende.process_inbound.decisions import DecisionContext, admit_message, answer_inbox
+from atende.tenants.tenant_config import DEFAULT_CONFIG, AbusePolicy, TenantConfig
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 MESSAGES = DEFAULT_CONFIG.messages

@@ -24,8 +24,8 @@ from webhook_support import JSON_CHANNELS, Webhooks, build_webhooks, fixtures
 from atende.channels.json_text import replace_surrogates
 from atende.channels.youtube import sample as youtube_sample
 from atende.channels.youtube.topics import topic_url
-from atende.pipeline.edge import EdgeRequest
-from atende.pipeline.task_bodies import MAX_TASK_BODY_BYTES
+from atende.webhook.edge import EdgeRequest
+from atende.webhook.task_bodies import MAX_TASK_BODY_BYTES
 
 FUZZ = settings(
     max_examples=60,

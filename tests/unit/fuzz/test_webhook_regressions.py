@@ -21,8 +21,8 @@ from atende.channels.tiktok import sample as tiktok_sample
 from atende.channels.whatsapp import sample as whatsapp_sample
 from atende.channels.youtube import sample as youtube_sample
 from atende.domain.events import CommentReceived, MessageReceived, UnsupportedEvent
-from atende.pipeline.inbound_batcher import MAX_BATCH_EVENTS
-from atende.pipeline.task_bodies import MAX_TASK_BODY_BYTES
+from atende.webhook.batcher import MAX_BATCH_EVENTS
+from atende.webhook.task_bodies import MAX_TASK_BODY_BYTES
 
 OI = "Oi \ud83d"
 OLA = "\udc00 ola"

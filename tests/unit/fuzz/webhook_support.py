@@ -22,9 +22,9 @@ from atende.channels.whatsapp import sample as whatsapp_sample
 from atende.config import Settings
 from atende.domain.events import InboundEvent, UnsupportedEvent
 from atende.errors import TransientError
-from atende.pipeline.edge import EdgeRequest, WebhookEdge
-from atende.pipeline.tasks import PROCESS_TASK, InboundBatch, InboundTask
 from atende.ports import TaskRequest
+from atende.tasks.contracts import PROCESS_TASK, InboundBatch, InboundTask
+from atende.webhook.edge import EdgeRequest, WebhookEdge
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 JSON_CHANNELS = ("whatsapp", "messenger", "instagram", "linkedin", "tiktok", "discord")

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
+from atende.agent_reply.desk import AgentDesk
 from atende.errors import MalformedPayloadError
-from atende.pipeline.agent_desk import AgentDesk
 
 
 def body(agent_id, **changes):

@@ -27,20 +27,20 @@ from atende.domain.events import CalendarSyncRequested
 from atende.domain.outbox import OutboxStatus
 from atende.domain.task_attempt import TaskAttempt
 from atende.errors import MalformedPayloadError, ProviderTransientError, TransientError
-from atende.pipeline.conversation_deps import ConversationDeps
-from atende.pipeline.dead_letters import (
+from atende.process_inbound.conversation_deps import ConversationDeps
+from atende.process_inbound.decisions import PoisonMessageError
+from atende.process_inbound.processor import InboundProcessor
+from atende.process_inbound.settings import ProcessingSettings
+from atende.send_outbound.sender import OutboundSender
+from atende.tasks.contracts import AnswerTask, IdleTask, InboundBatch, InboundTask, OutboundTask
+from atende.tasks.dead_letters import (
     DeadLetterRecorder,
     DeadLetterReplayer,
     dead_lettering,
     describe_inbound,
     describe_outbound,
 )
-from atende.pipeline.follow_ups import FollowUps
-from atende.pipeline.inbound_decision import PoisonMessageError
-from atende.pipeline.policy import ProcessingPolicy
-from atende.pipeline.process import InboundProcessor
-from atende.pipeline.send import OutboundSender
-from atende.pipeline.tasks import AnswerTask, IdleTask, InboundBatch, InboundTask, OutboundTask
+from atende.tasks.follow_ups import FollowUps
 
 MAX_ATTEMPTS = 3
 CONTACT_NUMBER = "5511999990000"
@@ -129,7 +129,7 @@ def inbound_world(flow=None):
         flow or ConversationEngine(),
         clock,
         NoCheckpoints(),
-        ProcessingPolicy(
+        ProcessingSettings(
             dedupe_ttl=timedelta(days=7),
             outbox_ttl=timedelta(days=30),
             answer_hold=timedelta(seconds=1),
@@ -516,7 +516,7 @@ def test_each_new_dead_letter_logs_one_line_for_the_metric_with_ids_and_codes_on
     worker, store, _, _, _ = inbound_world()
     monkeypatch.setattr(store, "admit", unavailable)
     body = event_body(body="meu CPF é 123.456.789-00")
-    with caplog.at_level("INFO", logger="atende.pipeline.dead_letters"):
+    with caplog.at_level("INFO", logger="atende.tasks.dead_letters"):
         worker(body, "corr", attempt(3))
         worker(body, "corr", attempt(3))  # redelivered: no second count
     lines = [r for r in caplog.records if r.getMessage() == "dead letter recorded"]

@@ -19,17 +19,17 @@ from atende.domain.messages import TextMessage
 from atende.domain.outbox import OutboxRecord, OutboxStatus, ReplyOrigin
 from atende.domain.session import PendingReply
 from atende.errors import ProviderPermanentError, ProviderTransientError
-from atende.pipeline import send_decision
-from atende.pipeline.inbound_decision import (
+from atende.ports import SendResult
+from atende.process_inbound.decisions import (
     DecisionContext,
     HoldNotElapsedError,
     admit_message,
     answer_inbox,
 )
-from atende.pipeline.send_decision import SendContext, decide_send
-from atende.pipeline.status_decision import decide_status
-from atende.ports import SendResult
-from atende.tenants.config import DEFAULT_CONFIG
+from atende.process_inbound.statuses import decide_status
+from atende.send_outbound import decisions as send_decision
+from atende.send_outbound.decisions import SendContext, decide_send
+from atende.tenants.tenant_config import DEFAULT_CONFIG
 
 GREETING = DEFAULT_CONFIG.messages.greeting
 TRIAGE_QUESTION = DEFAULT_CONFIG.messages.triage_question

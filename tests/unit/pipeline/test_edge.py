@@ -10,8 +10,8 @@ from atende.adapters.env_secrets import EnvSecretSource
 from atende.channels.whatsapp import sample
 from atende.channels.whatsapp.connector import WhatsAppConnector
 from atende.errors import TransientError
-from atende.pipeline.edge import EdgeRequest, WebhookEdge
-from atende.pipeline.tasks import InboundTask
+from atende.tasks.contracts import InboundTask
+from atende.webhook.edge import EdgeRequest, WebhookEdge
 
 SECRETS = {"WHATSAPP_APP_SECRET": "s3cret", "WHATSAPP_VERIFY_TOKEN": "tok"}
 TENANTS = {sample.DEV_PHONE_NUMBER_ID: "demo"}

@@ -8,8 +8,8 @@ import pytest
 
 from atende.domain.events import MessageKind, MessageReceived
 from atende.errors import TransientError
-from atende.pipeline.inbound_batcher import InboundBatcher
-from atende.pipeline.tasks import PROCESS_TASK, InboundBatch, InboundTask
+from atende.tasks.contracts import PROCESS_TASK, InboundBatch, InboundTask
+from atende.webhook.batcher import InboundBatcher
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

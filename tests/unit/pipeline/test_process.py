@@ -22,13 +22,13 @@ from atende.domain.events import (
 )
 from atende.errors import TransientError
 from atende.fsm.states import State
-from atende.pipeline.conversation_deps import AiStep, ConversationDeps
-from atende.pipeline.inbound_decision import HoldNotElapsedError
-from atende.pipeline.policy import ProcessingPolicy
-from atende.pipeline.process import InboundProcessor
-from atende.pipeline.tasks import AnswerTask, IdleTask, InboundBatch, InboundTask
 from atende.ports import CalendarChanges
-from atende.tenants.config import AiConfig, TenantConfig
+from atende.process_inbound.conversation_deps import AiStep, ConversationDeps
+from atende.process_inbound.decisions import HoldNotElapsedError
+from atende.process_inbound.processor import InboundProcessor
+from atende.process_inbound.settings import ProcessingSettings
+from atende.tasks.contracts import AnswerTask, IdleTask, InboundBatch, InboundTask
+from atende.tenants.tenant_config import AiConfig, TenantConfig
 
 T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 CONTACT = "5511999990000"
@@ -176,7 +176,7 @@ def build(tenant=None, ai_answers=None, calendar_events=()):
         ConversationEngine(),
         clock,
         NoCheckpoints(),
-        ProcessingPolicy(
+        ProcessingSettings(
             dedupe_ttl=timedelta(days=7),
             outbox_ttl=timedelta(days=30),
             answer_hold=timedelta(seconds=1),

@@ -12,12 +12,12 @@ from atende.domain.messages import TextMessage
 from atende.domain.outbox import CallOutcome, OutboxRecord, OutboxStatus
 from atende.domain.session import PendingReply, Session
 from atende.errors import ConfigurationError, InvalidOutboundMessageError, TransientError
-from atende.pipeline import send_decision
-from atende.pipeline.follow_ups import FollowUps
-from atende.pipeline.send import OutboundSender
-from atende.pipeline.tasks import OutboundTask
 from atende.ports import FinishedSend, ProviderCall, SendResult
-from atende.tenants.config import TenantConfig
+from atende.send_outbound import decisions as send_decision
+from atende.send_outbound.sender import OutboundSender
+from atende.tasks.contracts import OutboundTask
+from atende.tasks.follow_ups import FollowUps
+from atende.tenants.tenant_config import TenantConfig
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -10,10 +10,10 @@ from atende.domain.messages import TextMessage
 from atende.domain.outbox import OutboxRecord, OutboxStatus
 from atende.domain.session import PendingReply, Session
 from atende.errors import ProviderTransientError, WaitingForEarlierReplyError
-from atende.pipeline.follow_ups import FollowUps
-from atende.pipeline.send import OutboundSender
-from atende.pipeline.tasks import OutboundTask
 from atende.ports import FinishedSend, SendResult
+from atende.send_outbound.sender import OutboundSender
+from atende.tasks.contracts import OutboundTask
+from atende.tasks.follow_ups import FollowUps
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 MAX_WAIT = timedelta(seconds=300)

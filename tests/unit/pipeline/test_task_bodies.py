@@ -20,10 +20,10 @@ from atende.domain.events import (
     ProviderError,
     UnsupportedEvent,
 )
-from atende.pipeline.edge import EdgeRequest, WebhookEdge
-from atende.pipeline.inbound_batcher import InboundBatcher
-from atende.pipeline.task_bodies import MAX_TASK_BODY_BYTES, OVERSIZED, encode
-from atende.pipeline.tasks import PROCESS_TASK, InboundBatch, InboundTask
+from atende.tasks.contracts import PROCESS_TASK, InboundBatch, InboundTask
+from atende.webhook.batcher import InboundBatcher
+from atende.webhook.edge import EdgeRequest, WebhookEdge
+from atende.webhook.task_bodies import MAX_TASK_BODY_BYTES, OVERSIZED, encode
 
 T0 = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 SECRETS = {"WHATSAPP_APP_SECRET": "s3cret", "WHATSAPP_VERIFY_TOKEN": "tok"}

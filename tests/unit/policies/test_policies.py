@@ -16,8 +16,8 @@ from atende.policies.hours import within_business_hours
 from atende.policies.opt_out import asks_to_opt_out
 from atende.policies.routing import route_for
 from atende.policies.text import contains_phrase, first_phrase, is_exactly, normalized_words
-from atende.tenants.config import DEFAULT_CONFIG, AbusePolicy, RoutingRule, TenantConfig
 from atende.tenants.hours import BusinessHours, Interval
+from atende.tenants.tenant_config import DEFAULT_CONFIG, AbusePolicy, RoutingRule, TenantConfig
 
 # Wednesday, 25 November 2026, 12:00 UTC (09:00 in São Paulo).
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

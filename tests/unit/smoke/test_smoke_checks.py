@@ -13,7 +13,7 @@ from atende.smoke.logs import CloudLogSearch, LocalLogFile, check_logs, cloud_fi
 from atende.smoke.result import CheckResult
 from atende.smoke.runner import Smoke
 from atende.smoke.webhooks import check_webhook
-from atende.tenants.config import TenantConfig
+from atende.tenants.tenant_config import TenantConfig
 
 REPO = Path(__file__).resolve().parents[3]
 WHATSAPP = FunctionSpec(

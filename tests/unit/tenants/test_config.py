@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from atende.tenants.config import DEFAULT_CONFIG, TenantConfig
 from atende.tenants.hours import BusinessHours
+from atende.tenants.tenant_config import DEFAULT_CONFIG, TenantConfig
 
 
 def test_an_empty_document_is_the_default_flow() -> None:

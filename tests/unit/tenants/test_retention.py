@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from atende.tenants.config import TenantConfig
+from atende.tenants.tenant_config import TenantConfig
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "tenant-demo.json"
 

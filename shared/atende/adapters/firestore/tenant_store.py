@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from atende.adapters.firestore import codec
 from atende.errors import TransientError
-from atende.tenants.config import DEFAULT_CONFIG, TenantConfig
+from atende.tenants.tenant_config import DEFAULT_CONFIG, TenantConfig
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from atende.channels.apple_calendar.sync import calendar_ref
 from atende.channels.base import JobReport
 from atende.errors import AtendeError, ConfigurationError, TransientError
 from atende.observability.context import bind, current, new_correlation_id
-from atende.pipeline.calendar_sync import sync_calendar
 from atende.ports import CalendarSync, Clock, TaskQueue
+from atende.process_inbound.calendar_sync import sync_calendar
 
 logger = logging.getLogger(__name__)
 

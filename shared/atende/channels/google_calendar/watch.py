@@ -42,8 +42,8 @@ from atende.domain import keys
 from atende.domain.events import CalendarSyncRequested
 from atende.errors import AtendeError, ConfigurationError, ProviderTransientError, TransientError
 from atende.observability.context import current, new_correlation_id
-from atende.pipeline.tasks import PROCESS_INBOUND, InboundTask
 from atende.ports import ChannelStateStore, Clock, SecretSource, TaskQueue, TaskRequest
+from atende.tasks.contracts import PROCESS_INBOUND, InboundTask
 
 logger = logging.getLogger(__name__)
 

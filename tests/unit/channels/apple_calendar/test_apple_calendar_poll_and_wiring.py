@@ -20,8 +20,8 @@ from atende.errors import (
     ProviderTransientError,
 )
 from atende.observability.context import bind
-from atende.pipeline.tasks import InboundTask
 from atende.ports import CalendarChanges
+from atende.tasks.contracts import InboundTask
 
 NOW = datetime(2030, 1, 10, tzinfo=UTC)
 A = "https://p42-caldav.icloud.com/1/calendars/a/"

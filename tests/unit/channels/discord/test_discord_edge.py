@@ -15,9 +15,9 @@ from atende.channels.base import WebhookResponse
 from atende.channels.discord import sample
 from atende.channels.discord.connector import DiscordConnector
 from atende.errors import TransientError
-from atende.pipeline.edge import EdgeRequest, WebhookEdge
-from atende.pipeline.tasks import InboundTask
 from atende.ports import TaskRequest
+from atende.tasks.contracts import InboundTask
+from atende.webhook.edge import EdgeRequest, WebhookEdge
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "discord"
 PRIVATE, PUBLIC = sample.generate_key_pair()

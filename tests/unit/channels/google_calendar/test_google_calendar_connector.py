@@ -14,8 +14,8 @@ from atende.channels.google_calendar.connector import GoogleCalendarConnector
 from atende.domain import keys
 from atende.domain.events import CalendarSyncRequested
 from atende.errors import TransientError
-from atende.pipeline.edge import EdgeRequest, WebhookEdge
-from atende.pipeline.tasks import InboundTask
+from atende.tasks.contracts import InboundTask
+from atende.webhook.edge import EdgeRequest, WebhookEdge
 
 CHANNEL = channel_id(TENANT, CALENDAR, 1_764_082_800)
 

@@ -29,8 +29,8 @@ from atende.domain.events import (
     UnsupportedEvent,
 )
 from atende.errors import ProviderTransientError
-from atende.pipeline.calendar_sync import sync_calendar
-from atende.pipeline.tasks import InboundTask
+from atende.process_inbound.calendar_sync import sync_calendar
+from atende.tasks.contracts import InboundTask
 
 CONFIRMED = fixture("event_confirmed_with_contact.json")
 RESCHEDULED = fixture("event_rescheduled_with_contact.json")

@@ -29,7 +29,7 @@ from atende.errors import (
     ProviderTransientError,
     TransientError,
 )
-from atende.pipeline.tasks import InboundTask
+from atende.tasks.contracts import InboundTask
 
 HOOK = "https://functions.example/google_calendar_webhook"
 DAY_MS = 86_400_000

@@ -20,8 +20,8 @@ from atende.domain.events import CommentReceived, MessageReceived
 from atende.domain.messages import MediaMessage, OutboundMessage, TextMessage
 from atende.domain.outbox import OutboxRecord
 from atende.errors import ConfigurationError, InvalidOutboundMessageError, ProviderPermanentError
-from atende.pipeline.edge import EdgeRequest, WebhookEdge
-from atende.pipeline.tasks import InboundTask
+from atende.tasks.contracts import InboundTask
+from atende.webhook.edge import EdgeRequest, WebhookEdge
 
 SECRETS = {
     "INSTAGRAM_APP_SECRET": "1nstagr4m",

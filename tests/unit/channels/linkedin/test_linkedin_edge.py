@@ -19,8 +19,8 @@ from atende.config import Settings
 from atende.domain.messages import TextMessage
 from atende.domain.outbox import OutboxRecord
 from atende.errors import TransientError
-from atende.pipeline.edge import EdgeRequest, WebhookEdge
-from atende.pipeline.tasks import InboundTask
+from atende.tasks.contracts import InboundTask
+from atende.webhook.edge import EdgeRequest, WebhookEdge
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "linkedin"
 ORG = "urn:li:organization:2414183"

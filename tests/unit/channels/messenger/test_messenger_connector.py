@@ -26,8 +26,8 @@ from atende.errors import (
     ProviderTransientError,
     TransientError,
 )
-from atende.pipeline.edge import EdgeRequest, WebhookEdge
-from atende.pipeline.tasks import InboundTask
+from atende.tasks.contracts import InboundTask
+from atende.webhook.edge import EdgeRequest, WebhookEdge
 
 SECRETS = {
     "MESSENGER_APP_SECRET": "m3ss3nger",

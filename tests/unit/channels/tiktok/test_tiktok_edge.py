@@ -16,8 +16,8 @@ from atende.channels.base import ChannelDeps
 from atende.channels.tiktok import sample, wiring
 from atende.config import Settings
 from atende.errors import TransientError
-from atende.pipeline.edge import EdgeRequest, WebhookEdge
-from atende.pipeline.tasks import InboundTask
+from atende.tasks.contracts import InboundTask
+from atende.webhook.edge import EdgeRequest, WebhookEdge
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "tiktok"
 SECRETS = {"TIKTOK_CLIENT_SECRET": "tt-secret"}

@@ -16,9 +16,9 @@ from atende.channels.youtube import sample
 from atende.channels.youtube.connector import YouTubeConnector
 from atende.domain.events import UnsupportedEvent, VideoPublished
 from atende.errors import TransientError
-from atende.pipeline.edge import EdgeRequest, WebhookEdge
-from atende.pipeline.tasks import InboundTask
 from atende.ports import TaskRequest
+from atende.tasks.contracts import InboundTask
+from atende.webhook.edge import EdgeRequest, WebhookEdge
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "youtube"
 SECRET = "hub-secret-for-tests"

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from atende.domain import keys
 from atende.domain.session import Session
-from atende.pipeline.tasks import PROCESS_INBOUND, SEND_OUTBOUND, IdleTask, OutboundTask
 from atende.ports import TaskQueue, TaskRequest
+from atende.tasks.contracts import PROCESS_INBOUND, SEND_OUTBOUND, IdleTask, OutboundTask
 
 
 class FollowUps:

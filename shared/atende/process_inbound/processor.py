@@ -8,7 +8,7 @@
   handoff record, then enqueues the unsent replies and the session's inactivity timer;
 - an **idle** task closes the session when nothing happened since its timer was set.
 
-On a task's last attempt, work that still fails becomes a dead letter (pipeline/dead_letters.py;
+On a task's last attempt, work that still fails becomes a dead letter (tasks/dead_letters.py;
 for a batch, each failing event on its own). An inbox message whose answer keeps failing for
 a reason retrying cannot fix is taken out of the inbox into a dead letter after a few attempts
 (`poison_after_attempts`), so the messages after it are answered.
@@ -50,32 +50,6 @@ from atende.domain.session import Session
 from atende.domain.task_attempt import DIRECT, TaskAttempt
 from atende.errors import MalformedPayloadError
 from atende.observability.context import bind
-from atende.pipeline.ai_plan import RecordingSuggester, ReplaySuggester, log_fallbacks
-from atende.pipeline.calendar_events import CalendarEvents
-from atende.pipeline.conversation_deps import ConversationDeps
-from atende.pipeline.dead_letters import DeadLetterRecorder, WorkRef, error_code, inbound_ref
-from atende.pipeline.follow_ups import FollowUps
-from atende.pipeline.inbound_batch import handle_batch
-from atende.pipeline.inbound_decision import (
-    DEFAULT_TEXT_LIMIT,
-    DecisionContext,
-    HoldNotElapsedError,
-    PoisonMessageError,
-    admit_message,
-    answer_inbox,
-    apply_turn,
-    decision_for,
-)
-from atende.pipeline.policy import ProcessingPolicy
-from atende.pipeline.status_decision import decide_status
-from atende.pipeline.tasks import (
-    PROCESS_INBOUND,
-    PROCESS_TASK,
-    AnswerTask,
-    IdleTask,
-    InboundBatch,
-    InboundTask,
-)
 from atende.ports import (
     Checkpoints,
     Clock,
@@ -85,6 +59,32 @@ from atende.ports import (
     TaskQueue,
     TaskRequest,
 )
+from atende.process_inbound.ai_plan import RecordingSuggester, ReplaySuggester, log_fallbacks
+from atende.process_inbound.batch import handle_batch
+from atende.process_inbound.calendar_events import CalendarEvents
+from atende.process_inbound.conversation_deps import ConversationDeps
+from atende.process_inbound.decisions import (
+    DEFAULT_TEXT_LIMIT,
+    DecisionContext,
+    HoldNotElapsedError,
+    PoisonMessageError,
+    admit_message,
+    answer_inbox,
+    apply_turn,
+    decision_for,
+)
+from atende.process_inbound.settings import ProcessingSettings
+from atende.process_inbound.statuses import decide_status
+from atende.tasks.contracts import (
+    PROCESS_INBOUND,
+    PROCESS_TASK,
+    AnswerTask,
+    IdleTask,
+    InboundBatch,
+    InboundTask,
+)
+from atende.tasks.dead_letters import DeadLetterRecorder, WorkRef, error_code, inbound_ref
+from atende.tasks.follow_ups import FollowUps
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class InboundProcessor:
         flow: ConversationStep,
         clock: Clock,
         checkpoints: Checkpoints,
-        policy: ProcessingPolicy,
+        policy: ProcessingSettings,
         conversation: ConversationDeps,
         dead_letters: DeadLetterRecorder | None = None,
         poison_after_attempts: int = 3,

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from atende.ai.contract import ConversationAI
-from atende.pipeline.inbound_decision import DEFAULT_TEXT_LIMIT
 from atende.ports import CalendarSync, SessionReader, TenantDirectory
+from atende.process_inbound.decisions import DEFAULT_TEXT_LIMIT
 
 
 @dataclass(frozen=True)

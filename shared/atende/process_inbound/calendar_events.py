@@ -14,12 +14,12 @@ from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import CalendarEvent, CalendarSyncRequested
 from atende.domain.session import Session
 from atende.errors import MalformedPayloadError
-from atende.pipeline.calendar_sync import sync_calendar
-from atende.pipeline.follow_ups import FollowUps
-from atende.pipeline.inbound_decision import DecisionContext, apply_turn, decision_for
-from atende.pipeline.policy import ProcessingPolicy
-from atende.pipeline.tasks import InboundTask
 from atende.ports import CalendarSync, Clock, InboundDecision, InboundStore, TaskQueue
+from atende.process_inbound.calendar_sync import sync_calendar
+from atende.process_inbound.decisions import DecisionContext, apply_turn, decision_for
+from atende.process_inbound.settings import ProcessingSettings
+from atende.tasks.contracts import InboundTask
+from atende.tasks.follow_ups import FollowUps
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class CalendarEvents:
         queue: TaskQueue,
         follow_ups: FollowUps,
         clock: Clock,
-        policy: ProcessingPolicy,
+        policy: ProcessingSettings,
         calendars: Callable[[str], CalendarSync] | None,
         context: ContextFor,
     ) -> None:

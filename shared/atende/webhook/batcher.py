@@ -32,15 +32,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from atende.domain import keys
-from atende.pipeline.task_bodies import (
+from atende.ports import AsyncTaskQueue, TaskRequest
+from atende.tasks.contracts import PROCESS_INBOUND, InboundBatch, InboundTask
+from atende.webhook.task_bodies import (
     ENVELOPE_ALLOWANCE,
     MAX_TASK_BODY_BYTES,
     EncodedTask,
     encode,
     varying_size,
 )
-from atende.pipeline.tasks import PROCESS_INBOUND, InboundBatch, InboundTask
-from atende.ports import AsyncTaskQueue, TaskRequest
 
 #: Limits of one batch task; a delivery is split across batch tasks only when it has more
 #: events than one holds (Cloud Tasks refuses a task over 1 MB; see task_bodies).

@@ -25,14 +25,6 @@ from atende.domain.outbox import OutboxRecord, ReplyOrigin, order_key
 from atende.domain.session import Session
 from atende.errors import MalformedPayloadError, SessionNotFoundError
 from atende.observability.context import bind
-from atende.pipeline.follow_ups import FollowUps
-from atende.pipeline.inbound_decision import (
-    DEFAULT_TEXT_LIMIT,
-    DecisionContext,
-    apply_turn,
-    decision_for,
-)
-from atende.pipeline.policy import ProcessingPolicy
 from atende.ports import (
     Clock,
     CommentReply,
@@ -41,6 +33,14 @@ from atende.ports import (
     QueueName,
     TenantDirectory,
 )
+from atende.process_inbound.decisions import (
+    DEFAULT_TEXT_LIMIT,
+    DecisionContext,
+    apply_turn,
+    decision_for,
+)
+from atende.process_inbound.settings import ProcessingSettings
+from atende.tasks.follow_ups import FollowUps
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class AgentDesk:
         tenants: TenantDirectory,
         follow_ups: FollowUps,
         clock: Clock,
-        policy: ProcessingPolicy,
+        policy: ProcessingSettings,
         text_limit: Callable[[str], int] = lambda _channel: DEFAULT_TEXT_LIMIT,
     ) -> None:
         self._store = store

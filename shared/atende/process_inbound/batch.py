@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from atende.errors import AtendeError, PermanentError
-from atende.pipeline.tasks import InboundBatch, InboundTask
+from atende.tasks.contracts import InboundBatch, InboundTask
 
 logger = logging.getLogger(__name__)
 

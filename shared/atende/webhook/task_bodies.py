@@ -1,7 +1,7 @@
 """The JSON body of an inbound task: always one that Cloud Tasks, the worker and Firestore
 can take, whatever a correctly signed delivery held.
 
-Every channel's events reach the queue through here (pipeline/inbound_batcher.py), so this is
+Every channel's events reach the queue through here (webhook/batcher.py), so this is
 where what a provider may send but a task cannot carry is repaired, for every channel:
 
 - **Lone UTF-16 surrogates.** JSON escapes such as `"\\ud83d"` decode to code points that
@@ -42,7 +42,7 @@ from pydantic_core import PydanticSerializationError
 
 from atende.channels.json_text import replace_surrogates
 from atende.domain.events import UnsupportedEvent
-from atende.pipeline.tasks import InboundTask
+from atende.tasks.contracts import InboundTask
 
 #: The largest task body we enqueue (see the module docstring).
 MAX_TASK_BODY_BYTES = 512 * 1024

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from atende.domain import keys
-from atende.pipeline.tasks import PROCESS_INBOUND, InboundTask
 from atende.ports import CalendarSync, TaskQueue, TaskRequest
+from atende.tasks.contracts import PROCESS_INBOUND, InboundTask
 
 
 def sync_calendar(

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 
 @dataclass(frozen=True)
-class ProcessingPolicy:
+class ProcessingSettings:
     dedupe_ttl: timedelta
     outbox_ttl: timedelta
     #: How long a message waits before it is answered (see `Session.ready`).

@@ -133,7 +133,7 @@ def sent(record: OutboxRecord, now: datetime, result: SendResult) -> OutboxRecor
 
 
 #: The history detail, audit outcome and log outcome of a reply its tenant's
-#: `outbound: dry_run` kept from the provider (tenants/config.py).
+#: `outbound: dry_run` kept from the provider (tenants/tenant_config.py).
 DRY_RUN = "dry_run"
 
 

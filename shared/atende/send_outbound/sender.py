@@ -27,11 +27,6 @@ from atende.errors import (
     WaitingForEarlierReplyError,
 )
 from atende.observability.context import bind
-from atende.pipeline import send_decision
-from atende.pipeline.dead_letters import DEAD_LETTERED, DeadLetterRecorder, WorkRef, error_code
-from atende.pipeline.follow_ups import FollowUps
-from atende.pipeline.send_decision import SendContext, audit_entry
-from atende.pipeline.tasks import OutboundTask
 from atende.ports import (
     CallNotes,
     Checkpoints,
@@ -44,6 +39,11 @@ from atende.ports import (
     SendResult,
     TenantDirectory,
 )
+from atende.send_outbound import decisions as send_decision
+from atende.send_outbound.decisions import SendContext, audit_entry
+from atende.tasks.contracts import OutboundTask
+from atende.tasks.dead_letters import DEAD_LETTERED, DeadLetterRecorder, WorkRef, error_code
+from atende.tasks.follow_ups import FollowUps
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class OutboundSender:
     ) -> None:
         self._dead_letters = dead_letters
         #: A tenant whose configuration says `outbound: dry_run` (the smoke tenant) has its
-        #: replies built and validated by `dry_run_senders`, never sent (tenants/config.py).
+        #: replies built and validated by `dry_run_senders`, never sent (tenants/tenant_config.py).
         self._tenants = tenants
         self._dry_run_senders = {} if dry_run_senders is None else dry_run_senders
         self._call_notes = call_notes

@@ -30,14 +30,14 @@ from atende.domain.events import (
 from atende.domain.task_attempt import DIRECT, TaskAttempt
 from atende.errors import AtendeError, PermanentError
 from atende.observability.context import bind
-from atende.pipeline.tasks import (
+from atende.ports import Clock, DeadLetterStore, QueueName, TaskQueue, TaskRequest
+from atende.tasks.contracts import (
     PROCESS_TASK,
     AnswerTask,
     InboundBatch,
     InboundTask,
     OutboundTask,
 )
-from atende.ports import Clock, DeadLetterStore, QueueName, TaskQueue, TaskRequest
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ class InboundTask(BaseModel):
 
 class InboundBatch(BaseModel):
     """Events of several deliveries that reached one webhook instance together, enqueued as
-    one task (see pipeline/inbound_batcher.py); each is processed as its own InboundTask."""
+    one task (see webhook/batcher.py); each is processed as its own InboundTask."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -18,7 +18,7 @@ from atende.domain.outbox import OutboxRecord, ReplyOrigin, order_key
 from atende.domain.session import Author, PendingReply, Session, new_session
 from atende.errors import AtendeError, TransientError
 from atende.ports import InboundDecision
-from atende.tenants.config import DEFAULT_CONFIG, TenantConfig
+from atende.tenants.tenant_config import DEFAULT_CONFIG, TenantConfig
 
 #: WhatsApp's limit for one text message; channels with a lower one say so.
 DEFAULT_TEXT_LIMIT = 4096

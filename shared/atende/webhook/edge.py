@@ -1,9 +1,9 @@
-"""The webhook use case: verify, parse, enqueue the events (pipeline/inbound_batcher.py),
+"""The webhook use case: verify, parse, enqueue the events (webhook/batcher.py),
 answer fast.
 
 Whatever a correctly signed body holds, the answer is 2xx or 4xx unless enqueueing failed:
 lone surrogates are replaced by U+FFFD (`_parse`, channels/json_text.py), and every event is
-made to fit a task (pipeline/task_bodies.py).
+made to fit a task (webhook/task_bodies.py).
 
 No session work, no outbound call and no AI here: this is what providers wait on.
 """
@@ -25,9 +25,9 @@ from atende.errors import (
     TransientError,
 )
 from atende.observability.context import bind
-from atende.pipeline.inbound_batcher import InboundBatcher
-from atende.pipeline.tasks import InboundTask
 from atende.ports import AsyncTaskQueue, Clock, QueueName
+from atende.tasks.contracts import InboundTask
+from atende.webhook.batcher import InboundBatcher
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class WebhookEdge:
         failed on one parses the body again with each replaced by U+FFFD
         (channels/json_text.py), for every channel, at no cost to the usual body. Events
         that merely carry one are repaired where they are serialized
-        (pipeline/task_bodies.py)."""
+        (webhook/task_bodies.py)."""
         try:
             return body, self._connector.parse(body, headers)
         except UnicodeEncodeError:

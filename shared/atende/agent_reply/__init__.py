@@ -1,0 +1,1 @@
+"""The agent desk (`agent_reply`): a person's replies and actions on a conversation."""

@@ -1,1 +1,0 @@
-"""Use cases: the webhook edge, inbound processing and outbound sending. They take ports."""

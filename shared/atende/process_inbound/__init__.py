@@ -1,0 +1,1 @@
+"""Processing (`process_inbound`): admit, answer, record what the providers report."""

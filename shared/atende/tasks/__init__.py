@@ -1,0 +1,1 @@
+"""What the hops hand each other: task contracts, follow-up tasks, dead letters."""

@@ -1,0 +1,1 @@
+"""The webhook edge (`<channel>_webhook`): verify, parse, enqueue, answer fast."""
