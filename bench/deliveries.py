@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from atende.channels.graph.signature import signature_for
 from atende.channels.whatsapp import sample
 
 APP_SECRET = "bench-app-secret"
@@ -28,5 +29,5 @@ def delivery(size: int, *, messages: int = 1, serial: int = 0, contact: str | No
 def headers(body: bytes) -> dict[str, str]:
     return {
         "content-type": "application/json",
-        "x-hub-signature-256": sample.signature_for(body, APP_SECRET),
+        "x-hub-signature-256": signature_for(body, APP_SECRET),
     }

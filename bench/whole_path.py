@@ -2,11 +2,13 @@
 outbound → provider sandbox, each function in its own process, on the real emulators.
 
 Also measures, in the same run and before the load, the Firestore emulator's own rate of
-read-modify-write transactions, which bounds what any design on it can do.
+read-modify-write transactions, which bounds what any design on it can do; and, after the
+load has settled, the idle path (bench/idle_path.py) on the same stack.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -25,9 +27,11 @@ from atende.devstack.processes import ManagedProcess, free_port, wait_http
 from atende.devstack.sandbox import SandboxClient
 from atende.devstack.tasks_emulator import TasksEmulator
 from atende.domain import keys
-from bench import deliveries, environment, procstat
+from bench import deliveries, environment, firestore_ops, idle_path, procstat
+from bench.idle_path import IdlePathResult
 from bench.report import Figure
 from bench.servers import REPO, FunctionServer
+from bench.stats import percentile
 
 CONTACTS = 100
 TEXTS = (
@@ -63,6 +67,8 @@ class WholePathResult:
     ops_by_function: dict[str, dict[str, int]] = field(default_factory=dict)
     #: CPU seconds each process spent from the first delivery to the last reply.
     cpu_seconds: dict[str, float] = field(default_factory=dict)
+    #: The idle path, measured on the same stack once the load has settled.
+    idle: IdlePathResult | None = None
 
     @property
     def rate(self) -> float:
@@ -75,6 +81,16 @@ class WholePathResult:
         )
 
     @property
+    def by_collection(self) -> dict[str, dict[str, int]]:
+        """Documents read and written, by collection, over every function."""
+        return firestore_ops.by_collection(self.firestore_ops)
+
+    @property
+    def session_writes_per_message(self) -> float:
+        """Writes to session documents (`sessions/{id}` itself, not its subcollections)."""
+        return self.firestore_ops.get(f"writes.{SESSIONS}", 0) / self.messages
+
+    @property
     def exactly_once(self) -> bool:
         return (
             self.answered == self.messages
@@ -84,8 +100,7 @@ class WholePathResult:
         )
 
     def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+        return percentile(self.latencies, q) if self.latencies else math.nan
 
 
 def _firestore_client(firestore_host: str) -> Any:
@@ -276,6 +291,10 @@ def run(work_dir: Path, *, timeout: float = 300.0) -> WholePathResult:
         time.sleep(1.0)  # let the last counts reach their files
         result = _result(load, wanted, received, outbox, began, servers, rate)
         result.cpu_seconds = cpu
+        result.idle = idle_path.run(
+            urls["whatsapp_webhook"], sandbox, tasks, queues, tenant=TENANT,
+            hold=idle_path.answer_hold(env),
+        )  # fmt: skip
         return result
     finally:
         for part in reversed(started):
@@ -326,7 +345,9 @@ def _result(
     )
 
 
-RATE_FACTOR, OPS_TARGET = 0.25, 8.0
+RATE_FACTOR, OPS_TARGET, SESSION_WRITES_TARGET = 0.25, 8.0, 2.0
+#: The collection of the conversation's document (atende.adapters.firestore.codec.SESSIONS).
+SESSIONS = "sessions"
 
 
 def summary(result: WholePathResult) -> dict[str, object]:
@@ -338,6 +359,12 @@ def summary(result: WholePathResult) -> dict[str, object]:
         "p99_s": round(result.percentile(0.99), 2),
         "firestore": result.firestore_ops,
         "firestore_ops_per_message": round(result.ops_per_message, 2),
+        "firestore_by_collection": result.by_collection,
+        "firestore_per_message_by_collection": {
+            collection: {kind: round(count / result.messages, 2) for kind, count in ops.items()}
+            for collection, ops in result.by_collection.items()
+        },
+        "session_document_writes_per_message": round(result.session_writes_per_message, 2),
         "emulator_rmw_transactions_per_s": round(result.transaction_rate, 1),
         "answered": result.answered,
         "replies_sent": result.replies_sent,
@@ -347,6 +374,7 @@ def summary(result: WholePathResult) -> dict[str, object]:
         "peak_rss_mib": result.peak_rss_mib,
         "ops_by_function": result.ops_by_function,
         "cpu_seconds": result.cpu_seconds,
+        "idle_path": idle_path.summary(result.idle) if result.idle else None,
     }
 
 
@@ -361,6 +389,13 @@ def figures(result: WholePathResult) -> list[Figure]:
     tx = result.firestore_ops.get("calls.BeginTransaction", 0)
     cpu = ", ".join(f"{name} {seconds:.0f}" for name, seconds in result.cpu_seconds.items())
     ops = result.ops_per_message
+    session_writes = result.session_writes_per_message
+    writes_by_collection = ", ".join(
+        f"{collection} {counted['writes'] / result.messages:.1f}"
+        for collection, counted in result.by_collection.items()
+        if counted["writes"]
+    )
+    idle = idle_path.figures(result.idle) if result.idle else []
     return [
         Figure(
             "3. whole path messages/s",
@@ -385,4 +420,13 @@ def figures(result: WholePathResult) -> list[Figure]:
             "all, once",
             result.exactly_once,
         ),
+        Figure(
+            "3. session-document writes/message",
+            f"{session_writes:.1f} "
+            f"({result.firestore_ops.get(f'writes.{SESSIONS}', 0)} writes to {SESSIONS}/)",
+            f"<= {SESSION_WRITES_TARGET:.0f}",
+            session_writes <= SESSION_WRITES_TARGET,
+            f"writes per message, by collection: {writes_by_collection}",
+        ),
+        *idle,
     ]

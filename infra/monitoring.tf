@@ -5,7 +5,7 @@
 #   metric                      counts the log line                                  written by
 #   atende/dedupe_hits          jsonPayload.outcome = "duplicate"                     process_inbound ("inbound task handled"), agent_reply
 #   atende/breaker_open         jsonPayload.outcome = "breaker_open" (a send refused   send_outbound via entrypoints/http.py,
-#                               by the open circuit), or "AI suggestion failed" with   process_inbound (atende.ai.openai_client)
+#                               by the open circuit), or "AI suggestion failed" with   process_inbound (atende.adapters.openai_client)
 #                               jsonPayload.reason = "breaker_open"
 #   atende/send_failures        message "send failed" (permanent; jsonPayload.error)  send_outbound (atende.send_outbound.sender)
 #   atende/ai_fallbacks         jsonPayload.outcome = "ai_fallback"                   process_inbound (atende.process_inbound.processor)

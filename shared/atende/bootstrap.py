@@ -5,14 +5,14 @@ Nothing here runs at import; each client is created the first time something nee
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from atende.ai.contract import ConversationAI
-from atende.channels.base import ChannelDeps, ChannelWiring, JobReport
+from atende.channels.plugin import ChannelDeps, ChannelPlugin, JobReport
+from atende.channels.registry import UnknownChannelError, plugin, scheduled_job
 from atende.config import TASK_SHARED_SECRET, Settings
 from atende.errors import ConfigurationError
 from atende.ports import (
@@ -33,6 +33,7 @@ from atende.ports import (
     TaskAuthenticator,
     TaskQueue,
     TenantDirectory,
+    UnitsOfWork,
 )
 from atende.tasks.contracts import PROCESS_INBOUND, SEND_OUTBOUND
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     # Imported where they are built: a webhook instance never loads the processing
     # pipeline (nor a worker the webhook's), which keeps each cold start to its own code.
     from atende.adapters.firestore.agent_tokens import FirestoreAgentTokens
+    from atende.adapters.firestore.inbound_store import FirestoreInboundStore
     from atende.adapters.firestore.outbox_store import FirestoreOutboxStore
     from atende.agent_reply.desk import AgentDesk
     from atende.domain.task_attempt import TaskAttempt
@@ -188,9 +190,9 @@ class Container:
         return self._once("agent_auth", build)
 
     # -- channels ------------------------------------------------------------------------
-    def _wiring(self, channel: str) -> ChannelWiring:
-        module = importlib.import_module(f"atende.channels.{channel}.wiring")
-        return cast(ChannelWiring, module)
+    def _plugin(self, channel: str) -> ChannelPlugin:
+        """The channel's declaration (channels/registry.py); UnknownChannelError if none."""
+        return plugin(channel)
 
     def _channel_deps(self) -> ChannelDeps:
         return ChannelDeps(
@@ -211,29 +213,21 @@ class Container:
 
     def calendar_sync(self, channel: str) -> CalendarSync:
         def build() -> CalendarSync:
-            factory = getattr(self._wiring(channel), "calendar_sync", None)
+            factory = self._plugin(channel).calendar_sync
             if factory is None:
                 raise ConfigurationError(f"channel {channel} has no calendar sync")
-            return cast(CalendarSync, factory(self._channel_deps()))
+            return factory(self._channel_deps())
 
         return self._once(f"calendar_sync:{channel}", build)
 
     def job(self, name: str) -> Callable[[], JobReport]:
-        """A scheduled job, `<channel>_<job>`, from its channel's `jobs(deps)`."""
+        """The scheduled job deployed as the function `name`, from its channel's plugin."""
 
         def build() -> Callable[[], JobReport]:
-            parts = name.split("_")
-            for size in range(len(parts) - 1, 0, -1):
-                channel = "_".join(parts[:size])
-                try:
-                    wiring = self._wiring(channel)
-                except ModuleNotFoundError:
-                    continue
-                jobs = getattr(wiring, "jobs", None)
-                found = jobs(self._channel_deps()).get(name) if jobs else None
-                if found is not None:
-                    return cast(Callable[[], JobReport], found)
-            raise ConfigurationError(f"no scheduled job named {name}")
+            job = scheduled_job(name)
+            if job is None:
+                raise ConfigurationError(f"no scheduled job named {name}")
+            return job.build(self._channel_deps())
 
         return self._once(f"job:{name}", build)
 
@@ -241,42 +235,45 @@ class Container:
         def build() -> WebhookEdge:
             from atende.webhook.edge import WebhookEdge
 
-            connector = self._wiring(channel).connector(self._channel_deps())
+            factory = self._plugin(channel).connector
+            if factory is None:
+                raise ConfigurationError(f"channel {channel} has no webhook")
             return WebhookEdge(
-                connector, self.async_task_queue, self.settings.max_body_bytes, self.clock
+                factory(self._channel_deps()),
+                self.async_task_queue,
+                self.settings.max_body_bytes,
+                self.clock,
             )
 
         return self._once(f"webhook:{channel}", build)
 
     def text_limit(self, channel: str) -> int:
-        """A channel's limit for one text message (its wiring's TEXT_LIMIT)."""
+        """A channel's limit for one text message (its plugin's `text_limit`); the default
+        for a channel that sends nothing, or for no channel at all."""
         from atende.process_inbound.decisions import DEFAULT_TEXT_LIMIT
 
         try:
-            limit = getattr(self._wiring(channel), "TEXT_LIMIT", DEFAULT_TEXT_LIMIT)
-        except ModuleNotFoundError:
+            limit = self._plugin(channel).text_limit
+        except UnknownChannelError:
             return DEFAULT_TEXT_LIMIT
-        return int(limit)
+        return DEFAULT_TEXT_LIMIT if limit is None else limit
 
     def _provider_api(self, channel: str) -> ProviderApi:
-        from atende.channels.registry import channel_names
-
-        if channel not in channel_names():
-            raise NoSenderError(f"no channel {channel}")
         try:
-            wiring = self._wiring(channel)
+            factory = self._plugin(channel).provider_api
+            if factory is None:
+                # This channel sends nothing (calendar notifications go out on the contact's
+                # channel): a record for it has no sender.
+                raise NoSenderError(f"channel {channel} has no provider API")
+            return factory(self._channel_deps())
+        except UnknownChannelError:
+            raise NoSenderError(f"no channel {channel}") from None
         except ImportError as error:
             # A channel we have whose code cannot load (a broken bundle or dependency): a
             # deploy fixes it, so its replies wait (and retry) instead of failing for good.
             raise ConfigurationError(
                 f"channel {channel} failed to load", code="channel_unavailable"
             ) from error
-        factory = getattr(wiring, "provider_api", None)
-        if factory is None:
-            # This channel sends nothing (calendar notifications go out on the contact's
-            # channel): a record for it has no sender.
-            raise NoSenderError(f"channel {channel} has no provider API")
-        return cast(ProviderApi, factory(self._channel_deps()))
 
     def sender(self, channel: str) -> ProviderSender:
         def build() -> ProviderSender:
@@ -306,6 +303,15 @@ class Container:
     # -- use cases -----------------------------------------------------------------------
     @property
     def inbound_store(self) -> InboundStore:
+        return self._firestore_inbound
+
+    @property
+    def units_of_work(self) -> UnitsOfWork:
+        """The units of work processing drives: the same Firestore adapter."""
+        return self._firestore_inbound
+
+    @property
+    def _firestore_inbound(self) -> FirestoreInboundStore:
         from atende.adapters.firestore.inbound_store import FirestoreInboundStore
 
         def retention(tenant_id: str) -> timedelta:
@@ -357,7 +363,7 @@ class Container:
             key = self.secrets.get(AI_API_KEY)
             if not key:
                 return None
-            from atende.ai.openai_client import OpenAiConversation
+            from atende.adapters.openai_client import OpenAiConversation
 
             return OpenAiConversation(AiSettings(), key)
 
@@ -453,6 +459,7 @@ class Container:
                 step = AiStep(ai, ai_settings.history_chars, ai_settings.model)
             return InboundProcessor(
                 self.inbound_store,
+                self.units_of_work,
                 self.task_queue,
                 ConversationEngine(),
                 self.clock,

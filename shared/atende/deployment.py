@@ -7,18 +7,18 @@ Terraform and checks), and the local stack lets each function touch only this.
 - a **job** per scheduled channel job (private: Cloud Scheduler only);
 - the **agent** API `agent_reply` (agent API tokens, stored as hashes in Firestore).
 
-Each hop declares its queues next to the code that enqueues (`ENQUEUES` in its pipeline
-module, `QUEUES` in a channel's wiring for its jobs); this module only gathers them.
+Each hop declares its queues next to the code that enqueues (`ENQUEUES` in its module), and
+each channel its secrets and its jobs' queues in its plugin (`wiring.PLUGIN`,
+channels/plugin.py); this module only gathers them.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Literal
 
 from atende.ai.settings import AI_API_KEY
-from atende.channels.registry import channel_names
+from atende.channels.registry import plugins
 from atende.ports import QueueName
 from atende.tasks.contracts import PROCESS_INBOUND, SEND_OUTBOUND
 
@@ -37,61 +37,27 @@ class FunctionSpec:
     queues: frozenset[QueueName] = frozenset()
 
 
-def _hop_queues(module: str) -> frozenset[QueueName]:
-    declared: frozenset[QueueName] = importlib.import_module(module).ENQUEUES
-    return declared
-
-
 def functions() -> list[FunctionSpec]:
     """Every function the code expects to be deployed, sorted by name."""
+    # Imported here: the hops' code is only read for its declaration, by the CLI and tests.
+    from atende.agent_reply.desk import ENQUEUES as AGENT_QUEUES
+    from atende.process_inbound.processor import ENQUEUES as PROCESS_QUEUES
+    from atende.send_outbound.sender import ENQUEUES as SEND_QUEUES
+    from atende.webhook.edge import ENQUEUES as WEBHOOK_QUEUES
+
     specs: list[FunctionSpec] = []
     process: set[str] = {AI_API_KEY}
     send: set[str] = set()
-    for channel in channel_names():
-        wiring = importlib.import_module(f"atende.channels.{channel}.wiring")
-        secrets: dict[str, tuple[str, ...]] = dict(getattr(wiring, "SECRETS", {}))
-        job_queues: dict[str, frozenset[QueueName]] = dict(getattr(wiring, "QUEUES", {}))
-        if hasattr(wiring, "connector"):
-            specs.append(
-                FunctionSpec(
-                    f"{channel}_webhook",
-                    "webhook",
-                    frozenset(secrets.get("webhook", ())),
-                    _hop_queues("atende.webhook.edge"),
-                )
-            )
-        send.update(secrets.get("send", ()))
-        process.update(secrets.get("process", ()))
-        jobs = set(secrets) - {"webhook", "send", "process"}
-        undeclared = jobs ^ set(job_queues)
-        if undeclared:
-            raise AssertionError(
-                f"channel {channel}: declare both SECRETS and QUEUES for its jobs "
-                f"({sorted(undeclared)})"
-            )
-        for job in sorted(jobs):
-            specs.append(FunctionSpec(job, "job", frozenset(secrets[job]), job_queues[job]))
-    specs.append(
-        FunctionSpec(
-            PROCESS_INBOUND,
-            "worker",
-            frozenset(process),
-            _hop_queues("atende.process_inbound.processor"),
-        )
-    )
-    specs.append(
-        FunctionSpec(
-            SEND_OUTBOUND, "worker", frozenset(send), _hop_queues("atende.send_outbound.sender")
-        )
-    )
-    specs.append(
-        FunctionSpec(
-            AGENT_REPLY,
-            "agent",
-            frozenset(),
-            _hop_queues("atende.agent_reply.desk"),
-        )
-    )
+    for channel in plugins():
+        if channel.connector is not None:
+            webhook = f"{channel.name}_webhook"
+            specs.append(FunctionSpec(webhook, "webhook", channel.webhook_secrets, WEBHOOK_QUEUES))
+        send.update(channel.send_secrets)
+        process.update(channel.process_secrets)
+        specs.extend(FunctionSpec(job.name, "job", job.secrets, job.queues) for job in channel.jobs)
+    specs.append(FunctionSpec(PROCESS_INBOUND, "worker", frozenset(process), PROCESS_QUEUES))
+    specs.append(FunctionSpec(SEND_OUTBOUND, "worker", frozenset(send), SEND_QUEUES))
+    specs.append(FunctionSpec(AGENT_REPLY, "agent", frozenset(), AGENT_QUEUES))
     return sorted(specs, key=lambda spec: spec.name)
 
 

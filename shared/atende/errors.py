@@ -56,12 +56,6 @@ class MalformedPayloadError(PermanentError):
     code = "malformed_payload"
 
 
-class PayloadTooLargeError(PermanentError):
-    """A body over the configured size limit."""
-
-    code = "payload_too_large"
-
-
 class UnauthorizedCallerError(PermanentError):
     """A worker was called without valid task credentials."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:
     # Types only: a function imports the models it uses itself, so the webhook's cold start
@@ -148,7 +148,6 @@ class CommentReply:
     audit: tuple[AuditEntry, ...] = ()
 
 
-Admission = Literal["admitted", "present", "duplicate"]
 ActOutcome = Literal["applied", "duplicate", "no_session"]
 
 
@@ -158,22 +157,61 @@ class StatusDecision:
     audit: tuple[AuditEntry, ...] = ()
 
 
+class SessionRepository(Protocol):
+    def get(self, session_id: str) -> Session | None:
+        """The session, read within the unit of work (its save is checked against this
+        read); None when there is none or it is past its `expire_at`."""
+        ...
+
+    def save(self, session: Session) -> Session:
+        """Write the session read before, version-checked (or create it): bounded, stamped
+        with its `expire_at`, within its document budget. The session as written."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, record: OutboxRecord) -> None:
+        """Create the record (its id is its idempotency key: it must not exist)."""
+        ...
+
+
+class HandoffRepository(Protocol):
+    def save(self, record: HandoffRecord) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction, as a use case drives it: read first, decide, then write; nothing is
+    written unless everything is."""
+
+    @property
+    def sessions(self) -> SessionRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def handoffs(self) -> HandoffRepository: ...
+
+    def audit(self, entries: tuple[AuditEntry, ...]) -> None:
+        """Committed with the rest, as one audit document per unit of work."""
+        ...
+
+    def checkpoint(self, name: str) -> None:
+        """A named point between writes (crash tests stop the process there)."""
+        ...
+
+
+ResultT = TypeVar("ResultT")
+
+
+class UnitsOfWork(Protocol):
+    def run(self, work: Callable[[UnitOfWork], ResultT]) -> ResultT:
+        """Run `work` in one transaction and commit what it wrote. `work` may run more than
+        once (a conflict re-runs it on fresh reads), so it has no other side effect."""
+        ...
+
+
 class InboundStore(Protocol):
-    def admit(
-        self, key: str, session_id: str, admit: Callable[[Session | None], Session | None]
-    ) -> Admission:
-        """Atomically: an unexpired dedupe record at `key` means "duplicate"; otherwise save
-        the session `admit` returns ("admitted"), or nothing when it returns None ("present")."""
-        ...
-
-    def answer(
-        self, session_id: str, decide: Callable[[Session], InboundDecision]
-    ) -> Session | None:
-        """Atomically run `decide` on the session and save everything it returns: dedupe
-        records, session (version-checked), outbox records, audit. `decide` is pure and may
-        run more than once (transaction retries). None when there is no such session."""
-        ...
-
     def act(
         self,
         key: str,
@@ -358,4 +396,51 @@ class CallNotes(Protocol):
     def note_call(self, outbox_id: str, call: CallOutcome, error: str, at: datetime) -> None:
         """Note on the outbox record alone what its last provider call did, when recording
         the whole outcome failed: a plain field update, which no session write contends."""
+        ...
+
+
+# -- the webhook edge's provider connector ---------------------------------------------------
+if TYPE_CHECKING:
+    from atende.domain.events import InboundEvent
+
+
+@dataclass(frozen=True)
+class WebhookResponse:
+    """What the webhook answers the provider: a value the connector returns, like
+    `ProviderCall` for the provider API, so it lives with its port."""
+
+    status: int
+    body: str = ""
+    media_type: str = "text/plain"
+    #: Extra headers (WebSub asks for `X-Content-Type-Options: nosniff` on the echo).
+    headers: Mapping[str, str] | None = None
+
+
+class WebhookConnector(Protocol):
+    """One channel's webhook, as the edge (webhook/edge.py) drives it; each channel's
+    `wiring.PLUGIN.connector` builds one."""
+
+    channel: str
+
+    def handshake(self, query: Mapping[str, str]) -> str | WebhookResponse:
+        """Answer the provider's subscription check (GET): a string is a 200 text answer.
+        Raise SignatureError if refused, ConfigurationError if a secret is missing."""
+        ...
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Pure check of the raw body's signature (and timestamp, where the provider signs
+        one); raise SignatureError or ConfigurationError."""
+        ...
+
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> list[InboundEvent]:
+        """Typed events of a verified delivery; raise MalformedPayloadError if it is not one.
+        An empty list is a delivery with nothing to process (a ping)."""
+        ...
+
+    def acknowledge(self, body: bytes, events: list[InboundEvent]) -> WebhookResponse:
+        """The answer once every event is enqueued (usually `channels.base.ACCEPTED`)."""
+        ...
+
+    def tenant_for(self, event: InboundEvent) -> str | None:
+        """The tenant an event belongs to, from configuration only; None if unknown."""
         ...

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from atende.adapters.firestore.agent_tokens import register_dev_token
+from atende.channels.graph.signature import signature_for
 from atende.channels.whatsapp import sample
 from atende.devstack.processes import free_port
 from atende.devstack.stack import Stack, StackConfig
@@ -77,7 +78,7 @@ class WhatsApp:
     ) -> requests.Response:
         sent = {"content-type": "application/json", **headers}
         if signature == "valid":
-            sent["x-hub-signature-256"] = sample.signature_for(body, APP_SECRET)
+            sent["x-hub-signature-256"] = signature_for(body, APP_SECRET)
         elif signature is not None:
             sent["x-hub-signature-256"] = signature
         return requests.post(self.url, data=body, headers=sent, timeout=30)
@@ -113,7 +114,12 @@ class WhatsApp:
         return sorted(records, key=lambda record: (record["session_id"], record["order_key"]))
 
     def audit(self) -> list[dict]:
-        return [snap.to_dict() for snap in self.db.collection("audit").stream()]
+        # One audit document per commit: its entries, flattened.
+        return [
+            entry
+            for snap in self.db.collection("audit").stream()
+            for entry in snap.to_dict()["entries"]
+        ]
 
     def set_tenant(self, tenant: str = "demo", **config) -> None:
         """Store a tenant configuration (validated first, like `atende tenant set`)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+from tests.integration.uow_steps import steps_admit, steps_answer
 
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore.agent_tokens import FirestoreAgentTokens, register_dev_token
@@ -95,12 +96,14 @@ def hand_off(db: Any, tenant: str) -> str:
             hold=timedelta(0),
             tenant=config,
         )
-        store.admit(
-            keys.dedupe_key("whatsapp", tenant, event.event_id),
+        steps_admit(
+            store,
             session,
             lambda current, e=event, c=ctx: admit_message(current, e, c.now, c),
         )
-        store.answer(session, lambda current, c=ctx: answer_inbox(current, ConversationEngine(), c))
+        steps_answer(
+            store, session, lambda current, c=ctx: answer_inbox(current, ConversationEngine(), c)
+        )
     return session
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from atende.adapters.openai_client import OpenAiConversation
 from atende.ai.contract import AiReply, AiRequest, AiUnavailableError
-from atende.ai.openai_client import OpenAiConversation
 from atende.ai.request import Role, build_request
 from atende.ai.settings import AiSettings
 from atende.ai.validate import validate_reply
@@ -239,10 +239,10 @@ def test_each_failed_call_logs_one_warning_without_text(
 ) -> None:
     ai = make_ai(fail_max=1)
     sandbox.script([{"status": 500}, {"status": 500}])
-    with caplog.at_level(logging.WARNING, logger="atende.ai.openai_client"):
+    with caplog.at_level(logging.WARNING, logger="atende.adapters.openai_client"):
         failure(ai)
         failure(ai)
-    warnings = [r for r in caplog.records if r.name == "atende.ai.openai_client"]
+    warnings = [r for r in caplog.records if r.name == "atende.adapters.openai_client"]
     assert [r.levelno for r in warnings] == [logging.WARNING] * 2
     assert [r.json_fields for r in warnings] == [  # type: ignore[attr-defined]
         {"reason": "http_5xx", "attempts": 2},

@@ -20,7 +20,7 @@ from atende.bootstrap import Container, reset_container
 from atende.channels.apple_calendar import sample, wiring
 from atende.channels.apple_calendar.client import Credentials
 from atende.channels.apple_calendar.state import SyncState, state_key
-from atende.channels.base import ChannelDeps
+from atende.channels.plugin import ChannelDeps
 from atende.config import Settings
 from atende.devstack.functions_app import build_app
 from atende.devstack.processes import serve_in_thread
@@ -104,7 +104,9 @@ def job(radicale, state, queue):
         state=lambda: state,
         tasks=lambda: queue,
     )
-    return wiring.jobs(deps)["apple_calendar_poll"]
+    (poll,) = wiring.PLUGIN.jobs
+    assert poll.name == "apple_calendar_poll"
+    return poll.build(deps)
 
 
 def add(calendar, radicale, name, days, summary="Consulta"):

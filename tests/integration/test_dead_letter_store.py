@@ -5,6 +5,7 @@ refused send's outcome noted on the record alone."""
 from datetime import timedelta
 
 from tests.integration.test_firestore_stores import T0, FixedClock, message, process
+from tests.integration.uow_steps import steps_admit
 
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore.dead_letters import FirestoreDeadLetterStore
@@ -83,7 +84,7 @@ def test_a_poison_message_leaves_its_inbox_and_becomes_a_dead_letter_in_one_step
                           hold=timedelta(seconds=1))  # fmt: skip
     for message_id in ("wamid.1", "wamid.2"):
         event = message(message_id)
-        inbound.admit(keys.dedupe_key("whatsapp", "demo", message_id), SESSION,
+        steps_admit(inbound, SESSION,
                       lambda current, e=event: admit_message(current, e, T0, ctx))  # fmt: skip
     reader = FirestoreSessionReader(db)
     poison = reader.get(SESSION).inbox[0]

@@ -4,6 +4,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.integration.uow_steps import steps_admit, steps_answer
 
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore.inbound_store import FirestoreInboundStore
@@ -64,13 +65,13 @@ def process(store, event, clock=None, ttl_days=7):
         dedupe_ttl=timedelta(days=ttl_days),
         hold=timedelta(seconds=1),
     )
-    admission = store.admit(
-        keys.dedupe_key("whatsapp", "demo", event.event_id),
+    admission = steps_admit(
+        store,
         session,
         lambda current: admit_message(current, event, now - ctx.hold, ctx),
     )
-    answered = store.answer(
-        session, lambda current: answer_inbox(current, ConversationEngine(), ctx)
+    answered = steps_answer(
+        store, session, lambda current: answer_inbox(current, ConversationEngine(), ctx)
     )
     return admission, answered
 
@@ -84,21 +85,18 @@ def test_an_event_processed_twice_is_a_duplicate_the_second_time(db):
     first, answered = process(store, message())
     second, _ = process(store, message())
     assert (first, second) == ("admitted", "duplicate")
-    assert count(db, "outbox") == 2 and count(db, "dedupe") == 1
-    dedupe = next(db.collection("dedupe").stream()).to_dict()
-    assert dedupe["expire_at"] - dedupe["created_at"] >= timedelta(days=7)
-    assert dedupe["outbox_ids"] == [p.outbox_id for p in answered.outbound_pending]
+    # The session is the message's dedupe: no dedupe document, one read per admission.
+    assert count(db, "outbox") == 2 and count(db, "dedupe") == 0
+    assert answered.has_message("wamid.A") and len(answered.seen) == 1
 
 
-def test_an_expired_dedupe_record_counts_as_absent_but_the_session_still_refuses_a_second_answer(
-    db,
-):
+def test_a_message_redelivered_days_later_is_still_refused_by_its_session(db):
     clock = FixedClock()
     store = FirestoreInboundStore(db, clock, NoCheckpoints())
     process(store, message(), clock)
     clock.value = T0 + timedelta(days=8)
     again, _ = process(store, message(), clock)
-    assert again == "present"
+    assert again == "duplicate"
     assert count(db, "outbox") == 2
 
 
@@ -116,7 +114,7 @@ def test_a_crash_inside_the_answer_transaction_leaves_nothing_behind(db, checkpo
     healthy = FirestoreInboundStore(db, FixedClock(), NoCheckpoints())
     admission, answered = process(healthy, message())
     assert admission == "present" and len(answered.outbound_pending) == 2
-    assert count(db, "outbox") == 2 and count(db, "dedupe") == 1
+    assert count(db, "outbox") == 2 and count(db, "dedupe") == 0
 
 
 def test_two_concurrent_writers_on_one_session_lose_no_update(db):

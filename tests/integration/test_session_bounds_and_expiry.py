@@ -6,6 +6,7 @@ never a loop or a lost message."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.integration.uow_steps import steps_admit, steps_answer
 
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore import codec, doc_size
@@ -60,16 +61,16 @@ def context(now: datetime) -> DecisionContext:
 
 def admit(store: FirestoreInboundStore, event: MessageReceived, now: datetime) -> str:
     ctx = context(now)
-    return store.admit(
-        keys.dedupe_key("whatsapp", "demo", event.event_id),
+    return steps_admit(
+        store,
         SESSION,
         lambda current: admit_message(current, event, now - ctx.hold, ctx),
     )
 
 
 def answer(store: FirestoreInboundStore, now: datetime):
-    return store.answer(
-        SESSION, lambda current: answer_inbox(current, ConversationEngine(), context(now))
+    return steps_answer(
+        store, SESSION, lambda current: answer_inbox(current, ConversationEngine(), context(now))
     )
 
 
@@ -162,7 +163,7 @@ def test_a_write_firestore_refuses_becomes_a_retryable_session_unwritable_error(
         now=T0,
     )
     with pytest.raises(SessionUnwritableError) as error:
-        store.admit("k1", SESSION, lambda current: giant)
+        steps_admit(store, SESSION, lambda current: giant)
     assert error.value.code == "session_unwritable"
     assert isinstance(error.value, TransientError)  # the last attempt makes it a dead letter
     assert not db.collection(codec.SESSIONS).document(SESSION).get().exists
@@ -181,7 +182,7 @@ def test_a_session_over_the_budget_is_never_sent_to_firestore(db):
         now=T0,
     )
     with pytest.raises(SessionUnwritableError):
-        store.admit("k1", SESSION, lambda current: giant)
+        steps_admit(store, SESSION, lambda current: giant)
     assert not db.collection(codec.SESSIONS).document(SESSION).get().exists
 
 
@@ -200,7 +201,7 @@ def test_a_long_history_is_shed_oldest_first_to_fit_the_budget(db, monkeypatch):
     )
     for n in range(40):
         session = session.said(f"out-{n}", huge(n), "text", "bot", T0)
-    store.admit("k1", SESSION, lambda current: session)
+    steps_admit(store, SESSION, lambda current: session)
     saved = db.collection(codec.SESSIONS).document(SESSION).get().to_dict()
     assert stored_size(db) <= 64 * 1024
     kept = [m["id"] for m in saved["messages"]]

@@ -5,6 +5,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.integration.uow_steps import steps_admit, steps_answer
 
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore.inbound_store import FirestoreInboundStore
@@ -72,12 +73,14 @@ def converse(store, tenants, *texts):
             hold=timedelta(0),
             tenant=tenants.get("demo"),
         )
-        store.admit(
-            keys.dedupe_key("whatsapp", "demo", event.event_id),
+        steps_admit(
+            store,
             SESSION,
             lambda current, e=event, c=ctx: admit_message(current, e, c.now, c),
         )
-        store.answer(SESSION, lambda current, c=ctx: answer_inbox(current, ConversationEngine(), c))
+        steps_answer(
+            store, SESSION, lambda current, c=ctx: answer_inbox(current, ConversationEngine(), c)
+        )
 
 
 def command(action, request_id, text=None, session=SESSION, tenant="demo"):

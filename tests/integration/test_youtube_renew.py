@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from atende.adapters.env_secrets import EnvSecretSource
-from atende.channels.base import ChannelDeps
+from atende.channels.plugin import ChannelDeps
 from atende.channels.youtube import wiring
 from atende.channels.youtube.hub import WebSubHub
 from atende.channels.youtube.renew import SubscriptionRenewal, lease_key
@@ -303,8 +303,8 @@ def test_the_job_is_wired_by_name_and_reads_its_settings(
         state=lambda: state,
         tasks=lambda: pytest.fail("the renewal job enqueues nothing"),
     )
-    jobs = wiring.jobs(deps)
-    assert set(jobs) == {"youtube_renew"}
-    assert jobs["youtube_renew"]() == {"renewed": 1, "kept": 0, "failed": 0}
+    (renew,) = wiring.PLUGIN.jobs
+    assert renew.name == "youtube_renew"
+    assert renew.build(deps)() == {"renewed": 1, "kept": 0, "failed": 0}
     assert [r.form["hub.lease_seconds"] for r in hub.requests] == [["86400"]]
     assert state.get(lease_key(CHANNEL_A)) is not None

@@ -23,3 +23,19 @@ def test_each_function_reads_only_its_own_secrets():
 
 def test_secret_ids_follow_secret_manager_naming():
     assert secret_id("WHATSAPP_APP_SECRET") == "whatsapp-app-secret"
+
+
+def test_channels_declare_their_functions_in_their_plugins():
+    specs = {spec.name: spec for spec in functions()}
+    # A webhook for each channel with a connector, and none for Apple Calendar (no push).
+    assert "apple_calendar_webhook" not in specs
+    assert specs["tiktok_webhook"].secrets == {"TIKTOK_CLIENT_SECRET"}
+    assert specs["tiktok_webhook"].queues == {"inbound"}
+    # A job reads and enqueues what its declaration says.
+    assert specs["youtube_renew"].secrets == {"YOUTUBE_HUB_SECRET"}
+    assert specs["youtube_renew"].queues == frozenset()
+    assert specs["google_calendar_watch"].queues == {"inbound"}
+    # send_outbound reads every sending channel's token, and nothing of a webhook's.
+    send = specs["send_outbound"].secrets
+    assert {"LINKEDIN_ACCESS_TOKEN", "MESSENGER_PAGE_ACCESS_TOKEN"} <= send
+    assert "LINKEDIN_CLIENT_SECRET" not in send

@@ -1,1 +1,2 @@
-"""The optional AI step: its contract, the prompt, the validation and the OpenAI client."""
+"""The optional AI step: its contract, the prompt and the validation (pure; the client that
+calls the endpoint is `atende.adapters.openai_client`)."""

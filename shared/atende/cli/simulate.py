@@ -19,6 +19,7 @@ import requests
 
 from atende.adapters.env_secrets import EnvSecretSource
 from atende.channels.base import SimulatedDelivery
+from atende.channels.registry import plugin
 from atende.cli.stack_env import load_stack_env
 from atende.devstack.sandbox import SandboxClient
 from atende.errors import ConfigurationError
@@ -96,8 +97,8 @@ def recipient(request: dict[str, Any]) -> str:
 def _sends(channel: str, sample: Any) -> bool:
     """Whether the simulated delivery gets an answer: not on a channel that sends nothing,
     nor where it is a comment (an agent answers those, never the bot)."""
-    wiring = importlib.import_module(f"atende.channels.{channel}.wiring")
-    return hasattr(wiring, "provider_api") and getattr(sample, "EXPECTS_REPLY", True)
+    sends = plugin(channel).provider_api is not None
+    return sends and getattr(sample, "EXPECTS_REPLY", True)
 
 
 def _simulate(args: argparse.Namespace) -> int:

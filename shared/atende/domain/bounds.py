@@ -36,6 +36,10 @@ MAX_PENDING_REPLIES = 100
 #: Required-field values kept (a tenant declares at most 20; older names may linger).
 MAX_COLLECTED_FIELDS = 32
 
+#: Message ids (16-hex-digit hashes, about 20 bytes each) a session remembers, so that a
+#: redelivered message is recognised without a dedupe document of its own: 10 KB.
+MAX_SEEN_MESSAGES = 500
+
 #: What the store lets a session document weigh, as Firestore counts it: well under the
 #: 1 MiB (1,048,576 bytes) limit, so an estimate that errs a little still never fails.
 SESSION_BUDGET = 900 * 1024

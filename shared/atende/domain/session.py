@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
-from atende.domain import bounds
+from atende.domain import bounds, keys
 from atende.domain.events import MessageReceived
 from atende.fsm.machine import TransitionRecord
 from atende.fsm.states import State
@@ -172,16 +172,21 @@ class Session(BaseModel):
     #: session past it as absent (TTL deletion lags up to a day or more).
     expire_at: datetime | None = None
 
-    @field_validator("state", mode="before")
-    @classmethod
-    def _legacy_state(cls, value: object) -> object:
-        # The foundation's small flow called the handoff state "handoff".
-        return State.HANDOFF_HUMAN if value == "handoff" else value
+    #: The newest `MAX_SEEN_MESSAGES` admitted messages (`seen_key` of their ids): the
+    #: dedupe of messages, inside the document every admission reads anyway.
+    seen: tuple[str, ...] = ()
 
     def has_message(self, message_id: str) -> bool:
-        return any(stored.id == message_id for stored in self.messages) or any(
-            pending.event.message_id == message_id for pending in self.inbox
+        """Admitted before: waiting in the inbox, in the history, or among the `seen`."""
+        return (
+            self.pending(message_id)
+            or seen_key(message_id) in self.seen
+            or any(stored.id == message_id for stored in self.messages)
         )
+
+    def pending(self, message_id: str) -> bool:
+        """Admitted and not answered yet."""
+        return any(pending.event.message_id == message_id for pending in self.inbox)
 
     def expired(self, now: datetime) -> bool:
         """Past its retention: readers treat it as absent (a new conversation starts)."""
@@ -262,9 +267,26 @@ class Session(BaseModel):
         pending = PendingMessage(event=_stored_event(message), arrived_at=arrived_at)
         inbox = sorted((*self.inbox, pending), key=lambda item: _message_order(item.event))
         last_inbound = max(filter(None, (self.last_inbound_at, message.occurred_at)))
+        seen = (*self.seen, seen_key(message.message_id))[-bounds.MAX_SEEN_MESSAGES :]
         return self.model_copy(
-            update={"inbox": tuple(inbox), "last_inbound_at": last_inbound, "updated_at": now}
+            update={
+                "inbox": tuple(inbox),
+                "last_inbound_at": last_inbound,
+                "updated_at": now,
+                "seen": seen,
+            }
         ).bounded()
+
+    def quarantined(self, message_id: str) -> Session:
+        """The session without an inbox message taken into a dead letter: gone from the inbox
+        and forgotten by `seen`, so that its replay is admitted again."""
+        key = seen_key(message_id)
+        return self.model_copy(
+            update={
+                "inbox": tuple(p for p in self.inbox if p.event.message_id != message_id),
+                "seen": tuple(k for k in self.seen if k != key),
+            }
+        )
 
     def ready(self, now: datetime, hold: timedelta) -> tuple[PendingMessage, ...]:
         """The inbox up to its last message that has waited `hold`: earlier ones go with it,
@@ -327,6 +349,11 @@ class Session(BaseModel):
     def next_version(self, now: datetime) -> Session:
         """The session as the next write saves it, within its bounds."""
         return self.bounded().model_copy(update={"version": self.version + 1, "updated_at": now})
+
+
+def seen_key(message_id: str) -> str:
+    """How `Session.seen` remembers a message id: 64 bits of its hash."""
+    return keys.stable_hash("seen", message_id)[:16]
 
 
 def new_session(

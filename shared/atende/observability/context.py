@@ -13,11 +13,6 @@ from contextvars import ContextVar
 from types import MappingProxyType
 from typing import Final
 
-#: Field names the pipeline binds; `bind` accepts others too (for example `trace`).
-KNOWN_FIELDS: Final = frozenset(
-    {"correlation_id", "channel", "tenant_id", "session_id", "event_id", "outbox_id", "outcome"}
-)
-
 _EMPTY: Final[MappingProxyType[str, str | None]] = MappingProxyType({})
 # Read-only mappings, replaced (never mutated) by `bind`, so a context copied into another
 # thread or task can never be changed from outside it.

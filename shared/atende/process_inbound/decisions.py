@@ -73,7 +73,8 @@ class DecisionContext:
 def admit_message(
     current: Session | None, message: MessageReceived, arrived_at: datetime, ctx: DecisionContext
 ) -> Session | None:
-    """The session with the message in its inbox, or None when it is already there."""
+    """The session with the message in its inbox, or None when it was admitted before
+    (`Session.has_message`: the session is the messages' dedupe)."""
     session = current or new_session(
         session_id=ctx.session_id,
         tenant_id=ctx.tenant_id,
@@ -186,7 +187,6 @@ def answer_inbox(
     before = session
     outbox: list[OutboxRecord] = []
     audit: list[AuditEntry] = []
-    dedupe: list[tuple[str, DedupeRecord]] = []
     turn_ctx = ctx.turn_context()
     for pending in batch:
         message = pending.event
@@ -201,20 +201,5 @@ def answer_inbox(
         session = applied.session
         outbox.extend(applied.outbox)
         audit.extend(applied.audit)
-        dedupe.append(_dedupe(message, tuple(r.id for r in applied.outbox), ctx))
     batch_turn = AppliedTurn(session=session, outbox=tuple(outbox), audit=tuple(audit))
-    return decision_for(before, batch_turn, ctx, tuple(dedupe))
-
-
-def _dedupe(
-    message: MessageReceived, outbox_ids: tuple[str, ...], ctx: DecisionContext
-) -> tuple[str, DedupeRecord]:
-    key = keys.dedupe_key(message.channel, ctx.tenant_id, message.event_id)
-    return key, DedupeRecord(
-        channel=message.channel,
-        tenant_id=ctx.tenant_id,
-        event_type=message.type,
-        created_at=ctx.now,
-        expire_at=ctx.now + ctx.dedupe_ttl,
-        outbox_ids=outbox_ids,
-    )
+    return decision_for(before, batch_turn, ctx)

@@ -58,6 +58,8 @@ from atende.ports import (
     QueueName,
     TaskQueue,
     TaskRequest,
+    UnitOfWork,
+    UnitsOfWork,
 )
 from atende.process_inbound.ai_plan import RecordingSuggester, ReplaySuggester, log_fallbacks
 from atende.process_inbound.batch import handle_batch
@@ -109,6 +111,7 @@ class InboundProcessor:
     def __init__(
         self,
         store: InboundStore,
+        units: UnitsOfWork,
         queue: TaskQueue,
         flow: ConversationStep,
         clock: Clock,
@@ -121,6 +124,7 @@ class InboundProcessor:
         self._dead_letters = dead_letters
         self._poison_after = poison_after_attempts
         self._store = store
+        self._units = units
         self._queue = queue
         self._flow = flow
         self._clock = clock
@@ -225,43 +229,92 @@ class InboundProcessor:
         self,
         task: InboundTask,
         event: MessageReceived,
-        session: str,
+        session_id: str,
         correlation_id: str,
         attempt: TaskAttempt = DIRECT,
     ) -> str:
-        ctx = self._context(task.tenant_id, session, correlation_id)
+        """Admit the message to its session's inbox, in one unit of work. When its hold has
+        already passed (a task that waited in the queue, a redelivery, a replay), the inbox
+        is answered in that same unit of work: no answer task, one session write."""
+        ctx = self._context(task.tenant_id, session_id, correlation_id, event.channel)
         arrived_at = task.received_at or ctx.now
-        admission = self._store.admit(
-            keys.dedupe_key(event.channel, task.tenant_id, event.event_id),
-            session,
-            lambda current: admit_message(current, event, arrived_at, ctx),
+        answer_now = self._conversation.ai is None or not ctx.tenant.ai.enabled
+
+        def work(uow: UnitOfWork) -> tuple[str, Session | None]:
+            current = uow.sessions.get(session_id)
+            admitted = admit_message(current, event, arrived_at, ctx)
+            if admitted is None:
+                assert current is not None  # noqa: S101 - admit_message only refuses a known one
+                return ("present" if current.pending(event.message_id) else "duplicate"), current
+            if answer_now and admitted.ready(ctx.now, ctx.hold):
+                try:
+                    decision = answer_inbox(admitted, self._flow, ctx)
+                except Exception:
+                    decision = None
+                if decision is not None:
+                    return "answered", self._write(uow, decision)
+            uow.sessions.save(admitted)
+            uow.checkpoint("process.after_admit")
+            return "admitted", None
+
+        admission, session = self._units.run(work)
+        if admission == "answered" and session is not None:
+            self._checkpoints.reached("process.after_commit")
+            self._after_answer(session, ctx, correlation_id)
+            if not session.pending(event.message_id):
+                return admission
+        if admission == "duplicate":
+            if session is not None:
+                # Answered already, maybe by its own admission: a crash may have come
+                # between that commit and the sends (their task names make this harmless).
+                self._follow_ups.sends(session, correlation_id)
+            return admission
+        # Also on "present": a crash may have come between the admission and this.
+        answer = AnswerTask(
+            tenant_id=task.tenant_id,
+            channel=event.channel,
+            session_id=session_id,
+            message_id=event.message_id,
         )
-        if admission != "duplicate":
-            # Also on "present": a crash may have come between the admission and this.
-            answer = AnswerTask(
-                tenant_id=task.tenant_id,
-                channel=event.channel,
-                session_id=session,
-                message_id=event.message_id,
+        task_id = keys.answer_task_id(session_id, event.event_id)
+        if attempt.replay_generation:
+            # A replayed message (a dead letter): its first answer task's name may still
+            # be refused by the queue, so the replay's answer task gets its own.
+            task_id = "answer-" + keys.stable_hash(
+                "answer", session_id, event.event_id, attempt.task_name
             )
-            task_id = keys.answer_task_id(session, event.event_id)
-            if attempt.replay_generation:
-                # A replayed message (a dead letter): its first answer task's name may still
-                # be refused by the queue, so the replay's answer task gets its own.
-                task_id = "answer-" + keys.stable_hash(
-                    "answer", session, event.event_id, attempt.task_name
-                )
-            self._queue.enqueue(
-                TaskRequest(
-                    queue="inbound",
-                    task_id=task_id,
-                    target=PROCESS_INBOUND,
-                    body=answer.model_dump_json().encode(),
-                    correlation_id=correlation_id,
-                    schedule_at=arrived_at + self._policy.answer_hold,
-                )
+        self._queue.enqueue(
+            TaskRequest(
+                queue="inbound",
+                task_id=task_id,
+                target=PROCESS_INBOUND,
+                body=answer.model_dump_json().encode(),
+                correlation_id=correlation_id,
+                schedule_at=arrived_at + self._policy.answer_hold,
             )
+        )
         return admission
+
+    @staticmethod
+    def _write(uow: UnitOfWork, decision: InboundDecision) -> Session:
+        """Everything a decision changed, in the unit of work; the session as written."""
+        uow.checkpoint("process.after_dedupe")
+        saved = uow.sessions.save(decision.session)
+        uow.checkpoint("process.after_session_save")
+        for record in decision.outbox:
+            uow.outbox.add(record)
+        uow.checkpoint("process.after_outbox_write")
+        uow.audit(decision.audit)
+        if decision.handoff is not None:
+            uow.handoffs.save(decision.handoff)
+        return saved
+
+    def _after_answer(self, answered: Session, ctx: DecisionContext, correlation_id: str) -> None:
+        self._follow_ups.sends(answered, correlation_id)
+        if answered.activity_seq:
+            self._follow_ups.idle_timer(
+                answered, ctx.now, ctx.tenant.idle_timeout_seconds, correlation_id
+            )
 
     def _answer(self, task: AnswerTask, correlation_id: str, attempt: TaskAttempt) -> str:
         """Answer the inbox; from the `poison_after_attempts`-th attempt on, a message whose
@@ -319,18 +372,21 @@ class InboundProcessor:
     def _answer_once(self, task: AnswerTask, correlation_id: str) -> str:
         ctx = self._context(task.tenant_id, task.session_id, correlation_id, task.channel)
         ctx = self._with_ai_plan(ctx, task)
-        answered = self._store.answer(
-            task.session_id,
-            lambda session: answer_inbox(session, self._flow, ctx, awaited=task.message_id),
-        )
+
+        def work(uow: UnitOfWork) -> Session | None:
+            current = uow.sessions.get(task.session_id)
+            if current is None:
+                return None
+            decision = answer_inbox(current, self._flow, ctx, awaited=task.message_id)
+            if decision.session == current:
+                return current
+            return self._write(uow, decision)
+
+        answered = self._units.run(work)
         if answered is None:
             raise MalformedPayloadError("answer task for a session that does not exist")
         self._checkpoints.reached("process.after_commit")
-        self._follow_ups.sends(answered, correlation_id)
-        if answered.activity_seq:
-            self._follow_ups.idle_timer(
-                answered, ctx.now, ctx.tenant.idle_timeout_seconds, correlation_id
-            )
+        self._after_answer(answered, ctx, correlation_id)
         return "answered"
 
     def _with_ai_plan(self, ctx: DecisionContext, task: AnswerTask) -> DecisionContext:
@@ -353,14 +409,17 @@ class InboundProcessor:
             raise HoldNotElapsedError("inactivity timer fired early")
         ctx = self._context(task.tenant_id, task.session_id, correlation_id, task.channel)
 
-        def decide(session: Session) -> InboundDecision:
+        def work(uow: UnitOfWork) -> Session | None:
+            session = uow.sessions.get(task.session_id)
+            if session is None:
+                return None
             turn = close_if_idle(session, task.activity_seq, ctx.turn_context())
             if turn is None:
-                return InboundDecision(session=session)
+                return session
             applied = apply_turn(turn, f"idle:{task.activity_seq}", ctx)
-            return decision_for(session, applied, ctx)
+            return self._write(uow, decision_for(session, applied, ctx))
 
-        session = self._store.answer(task.session_id, decide)
+        session = self._units.run(work)
         closed_by_this_timer = (
             session is not None
             and session.activity_seq == task.activity_seq + 1

@@ -28,7 +28,7 @@ def verify_token_names(spec: FunctionSpec) -> list[str]:
 
 
 def handshake_query(token: str, challenge: str) -> dict[str, str]:
-    """The GET query Meta sends to verify a webhook (channels/whatsapp/verify.py)."""
+    """The GET query Meta sends to verify a webhook (channels/graph/signature.py)."""
     return {"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": challenge}
 
 

@@ -2,7 +2,7 @@
 answer fast.
 
 Whatever a correctly signed body holds, the answer is 2xx or 4xx unless enqueueing failed:
-lone surrogates are replaced by U+FFFD (`_parse`, channels/json_text.py), and every event is
+lone surrogates are replaced by U+FFFD (`_parse`, atende/json_text.py), and every event is
 made to fit a task (webhook/task_bodies.py).
 
 No session work, no outbound call and no AI here: this is what providers wait on.
@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from atende.channels.base import WebhookConnector, WebhookResponse
-from atende.channels.json_text import without_lone_surrogates
 from atende.domain.events import InboundEvent, UnsupportedEvent
 from atende.errors import (
     ConfigurationError,
@@ -24,8 +22,9 @@ from atende.errors import (
     SignatureError,
     TransientError,
 )
+from atende.json_text import without_lone_surrogates
 from atende.observability.context import bind
-from atende.ports import AsyncTaskQueue, Clock, QueueName
+from atende.ports import AsyncTaskQueue, Clock, QueueName, WebhookConnector, WebhookResponse
 from atende.tasks.contracts import InboundTask
 from atende.webhook.batcher import InboundBatcher
 
@@ -120,7 +119,7 @@ class WebhookEdge:
         """The events, and the body they were parsed from. A JSON body can decode to lone
         surrogates, which no UTF-8 encoding (a hash, a task body) takes: a parser that
         failed on one parses the body again with each replaced by U+FFFD
-        (channels/json_text.py), for every channel, at no cost to the usual body. Events
+        (atende/json_text.py), for every channel, at no cost to the usual body. Events
         that merely carry one are repaired where they are serialized
         (webhook/task_bodies.py)."""
         try:

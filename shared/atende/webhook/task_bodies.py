@@ -7,7 +7,7 @@ where what a provider may send but a task cannot carry is repaired, for every ch
 - **Lone UTF-16 surrogates.** JSON escapes such as `"\\ud83d"` decode to code points that
   have no UTF-8 form, so neither a task body nor a Firestore document can hold one. Every
   one in the event — its texts, ids, its raw payload and the payload's keys — becomes
-  U+FFFD (channels/json_text.py), found at no cost: the serializer refuses the event.
+  U+FFFD (atende/json_text.py), found at no cost: the serializer refuses the event.
 - **Nesting deeper than the worker can read.** The worker parses a task body with a depth
   limit (pydantic-core: about 200 levels, task and batch included) and the serializer stops
   at about 255. A container of the raw payload deeper than `MAX_RAW_DEPTH` is kept as its
@@ -40,8 +40,8 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
 
-from atende.channels.json_text import replace_surrogates
 from atende.domain.events import UnsupportedEvent
+from atende.json_text import replace_surrogates
 from atende.tasks.contracts import InboundTask
 
 #: The largest task body we enqueue (see the module docstring).

@@ -169,7 +169,7 @@ def test_the_container_tells_a_channel_that_sends_nothing_from_one_that_cannot_l
     def broken(channel: str):
         raise ModuleNotFoundError("No module named 'a_dependency'")
 
-    monkeypatch.setattr(app, "_wiring", broken)
+    monkeypatch.setattr(app, "_plugin", broken)
     with pytest.raises(ConfigurationError) as raised:
         app.sender("whatsapp")
     assert raised.value.code == "channel_unavailable"

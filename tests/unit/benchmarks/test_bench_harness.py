@@ -2,9 +2,12 @@
 sized and signed, how Firestore operations are counted."""
 
 import json
+from collections import Counter
 from types import SimpleNamespace
 
 import pytest
+from google.cloud.firestore_v1.types import document, query, write
+from google.cloud.firestore_v1.types import firestore as fs
 
 from bench import deliveries, firestore_ops, wrk
 from bench.__main__ import memory_figures
@@ -69,32 +72,71 @@ def test_wrk_without_a_summary_is_an_error_not_a_zero(tmp_path, monkeypatch):
         wrk.run("http://x/", tmp_path / "b", connections=1, seconds=1, work_dir=tmp_path)
 
 
-class _Response:
-    """A proto-plus message stand-in: `type(r).pb(r)` gives the protobuf."""
-
-    def __init__(self, found=False, missing="", document=False):
-        self.raw = SimpleNamespace(
-            HasField=lambda name: {"found": found, "document": document}[name], missing=missing
-        )
-
-    @classmethod
-    def pb(cls, message):
-        return message.raw
+_DOCUMENTS = "projects/atende-bench/databases/(default)/documents"
 
 
-def test_firestore_operations_are_counted_as_billed(monkeypatch):
-    counted = []
-    monkeypatch.setattr(firestore_ops, "_add", lambda **amounts: counted.append(amounts))
+def _stream(responses):
+    return lambda details, request: iter(responses)
+
+
+def _call(method):
+    return SimpleNamespace(method=f"/google.firestore.v1.Firestore/{method}")
+
+
+def test_firestore_operations_are_counted_as_billed_and_by_collection(monkeypatch):
+    """Real request and response messages of the Firestore client, as the interceptor sees
+    them: a commit of three writes (update, delete, transform), a get that finds one
+    document and misses another, a query that returns one, an empty query, a GetDocument."""
+    counted = Counter()
+    monkeypatch.setattr(firestore_ops, "_add", lambda **amounts: counted.update(amounts))
     counter = firestore_ops._Counter()
-    details = SimpleNamespace(method="/google.firestore.v1.Firestore/Commit")
-    counter.intercept_unary_unary(lambda d, r: "ok", details, SimpleNamespace(writes=[1, 2, 3]))
-    get = SimpleNamespace(method="/google.firestore.v1.Firestore/BatchGetDocuments")
-    stream = counter.intercept_unary_stream(
-        lambda d, r: iter([_Response(found=True), _Response(missing="x")]), get, None
+    commit = fs.CommitRequest(
+        writes=[
+            write.Write(update=document.Document(name=f"{_DOCUMENTS}/sessions/s1")),
+            write.Write(delete=f"{_DOCUMENTS}/outbox/o1"),
+            write.Write(
+                transform=write.DocumentTransform(document=f"{_DOCUMENTS}/sessions/s1/inbox/m1")
+            ),
+        ]
     )
-    assert len(list(stream)) == 2
-    query = SimpleNamespace(method="/google.firestore.v1.Firestore/RunQuery")
-    list(counter.intercept_unary_stream(lambda d, r: iter([]), query, None))
-    reads = sum(amounts.get("reads", 0) for amounts in counted)
-    writes = sum(amounts.get("writes", 0) for amounts in counted)
-    assert (reads, writes) == (3, 3)  # a found and a missing document, an empty query
+    counter.intercept_unary_unary(lambda d, r: "ok", _call("Commit"), commit)
+    found = fs.BatchGetDocumentsResponse(found=document.Document(name=f"{_DOCUMENTS}/dedupe/d"))
+    missing = fs.BatchGetDocumentsResponse(missing=f"{_DOCUMENTS}/sessions/s2")
+    got = counter.intercept_unary_stream(
+        _stream([found, missing]), _call("BatchGetDocuments"), fs.BatchGetDocumentsRequest()
+    )
+    assert len(list(got)) == 2
+    outbox_query = fs.RunQueryRequest(
+        parent=_DOCUMENTS,
+        structured_query=query.StructuredQuery(
+            from_=[query.StructuredQuery.CollectionSelector(collection_id="outbox")]
+        ),
+    )
+    one = fs.RunQueryResponse(document=document.Document(name=f"{_DOCUMENTS}/outbox/o2"))
+    list(counter.intercept_unary_stream(_stream([one]), _call("RunQuery"), outbox_query))
+    inbox_query = fs.RunQueryRequest(
+        parent=f"{_DOCUMENTS}/sessions/s1",
+        structured_query=query.StructuredQuery(
+            from_=[query.StructuredQuery.CollectionSelector(collection_id="inbox")]
+        ),
+    )
+    list(counter.intercept_unary_stream(_stream([]), _call("RunQuery"), inbox_query))
+    get = fs.GetDocumentRequest(name=f"{_DOCUMENTS}/tenants/bench")
+    counter.intercept_unary_unary(lambda d, r: "ok", _call("GetDocument"), get)
+
+    assert (counted["reads"], counted["writes"]) == (5, 3)
+    assert firestore_ops.by_collection(dict(counted)) == {
+        "dedupe": {"reads": 1, "writes": 0},
+        "outbox": {"reads": 1, "writes": 1},
+        "sessions": {"reads": 1, "writes": 1},
+        "sessions/*/inbox": {"reads": 1, "writes": 1},
+        "tenants": {"reads": 1, "writes": 0},
+    }
+    assert counted["calls.RunQuery"] == 2
+
+
+def test_a_documents_collection_is_read_from_its_full_name():
+    assert firestore_ops.collection_of(f"{_DOCUMENTS}/sessions/abc") == "sessions"
+    assert firestore_ops.collection_of(f"{_DOCUMENTS}/sessions/abc/inbox/m1") == (
+        "sessions/*/inbox"
+    )

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from webhook_support import JSON_CHANNELS, Webhooks, build_webhooks, fixtures
 
-from atende.channels.json_text import replace_surrogates
 from atende.channels.youtube import sample as youtube_sample
 from atende.channels.youtube.topics import topic_url
+from atende.json_text import replace_surrogates
 from atende.webhook.edge import EdgeRequest
 from atende.webhook.task_bodies import MAX_TASK_BODY_BYTES
 

@@ -15,14 +15,15 @@ import pytest
 
 from atende.adapters.clock import SystemClock
 from atende.adapters.env_secrets import EnvSecretSource
-from atende.channels.base import ChannelDeps, WebhookConnector, WebhookResponse
 from atende.channels.google_calendar import sample as google_calendar_sample
-from atende.channels.json_text import without_lone_surrogates
+from atende.channels.plugin import ChannelDeps
+from atende.channels.registry import plugin
 from atende.channels.whatsapp import sample as whatsapp_sample
 from atende.config import Settings
 from atende.domain.events import InboundEvent, UnsupportedEvent
 from atende.errors import TransientError
-from atende.ports import TaskRequest
+from atende.json_text import without_lone_surrogates
+from atende.ports import TaskRequest, WebhookConnector, WebhookResponse
 from atende.tasks.contracts import PROCESS_TASK, InboundBatch, InboundTask
 from atende.webhook.edge import EdgeRequest, WebhookEdge
 
@@ -154,7 +155,8 @@ class Webhooks:
 
 
 def _build(channel: str, env: dict[str, str]) -> WebhookConnector:
-    wiring = importlib.import_module(f"atende.channels.{channel}.wiring")
+    factory = plugin(channel).connector
+    assert factory is not None, f"{channel} has no webhook"
 
     def unused() -> Any:
         raise AssertionError("a webhook needs no channel state or task queue of its own")
@@ -166,8 +168,7 @@ def _build(channel: str, env: dict[str, str]) -> WebhookConnector:
         state=unused,
         tasks=unused,
     )
-    connector: WebhookConnector = wiring.connector(deps)
-    return connector
+    return factory(deps)
 
 
 def build_webhooks() -> Webhooks:

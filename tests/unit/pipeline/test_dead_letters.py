@@ -21,12 +21,12 @@ from tests.unit.pipeline.test_send_order import Clock as SendClock
 from tests.unit.pipeline.test_send_order import Queue as SendQueue
 
 from atende.conversation.engine import ConversationEngine
-from atende.domain import keys
 from atende.domain.dead_letter import DeadLetter
 from atende.domain.events import CalendarSyncRequested
 from atende.domain.outbox import OutboxStatus
 from atende.domain.task_attempt import TaskAttempt
 from atende.errors import MalformedPayloadError, ProviderTransientError, TransientError
+from atende.process_inbound import processor as processor_module
 from atende.process_inbound.conversation_deps import ConversationDeps
 from atende.process_inbound.decisions import PoisonMessageError
 from atende.process_inbound.processor import InboundProcessor
@@ -73,7 +73,7 @@ class MemoryDeadLetters:
         inbox = tuple(p for p in session.inbox if p.event.message_id != message_id)
         if len(inbox) == len(session.inbox):
             return False
-        self.sessions.sessions[session_id] = session.model_copy(update={"inbox": inbox})
+        self.sessions.sessions[session_id] = session.quarantined(message_id)
         self.letters.setdefault(letter.id, letter)
         self.audit.extend(audit)
         return True
@@ -125,6 +125,7 @@ def inbound_world(flow=None):
     recorder = DeadLetterRecorder(letters, clock, "process_inbound", "inbound", timedelta(days=30))
     processor = InboundProcessor(
         store,
+        store,
         queue,
         flow or ConversationEngine(),
         clock,
@@ -167,7 +168,7 @@ def test_an_event_that_keeps_failing_is_retried_then_dead_lettered_once_on_its_l
     monkeypatch,
 ):
     worker, store, _, letters, _ = inbound_world()
-    monkeypatch.setattr(store, "admit", unavailable)
+    monkeypatch.setattr(store, "run", unavailable)
     body = event_body()
     for number in (1, 2):
         with pytest.raises(TransientError):
@@ -191,7 +192,7 @@ def test_an_unexpected_exception_on_the_last_attempt_is_dead_lettered_too(monkey
     def broken(*args, **kwargs):
         raise KeyError("a bug")
 
-    monkeypatch.setattr(store, "admit", broken)
+    monkeypatch.setattr(store, "run", broken)
     with pytest.raises(KeyError):
         worker(event_body(), "corr", attempt(2))
     assert worker(event_body(), "corr", attempt(3)) == "dead_lettered"
@@ -209,7 +210,7 @@ def test_answer_and_idle_tasks_become_dead_letters_of_their_kind(monkeypatch):
     worker, store, _, letters, clock = inbound_world()
     worker(event_body(clock=clock), "corr")
     clock.value += timedelta(seconds=2)
-    monkeypatch.setattr(store, "answer", unavailable)
+    monkeypatch.setattr(store, "run", unavailable)
     idle = IdleTask(tenant_id="demo", channel="whatsapp", session_id=SESSION, activity_seq=0,
                     due_at=clock.now()).model_dump_json().encode()  # fmt: skip
     with pytest.raises(TransientError):
@@ -253,14 +254,14 @@ def test_an_unexpected_exception_of_one_batched_event_does_not_stop_the_events_a
     monkeypatch,
 ):
     worker, store, _, letters, clock = inbound_world()
-    real_admit = store.admit
+    real_admit = processor_module.admit_message
 
-    def admit(key, session_id, decide):
-        if key == keys.dedupe_key("whatsapp", "demo", "wamid.1"):
+    def admit(current, event, arrived_at, ctx):
+        if event.message_id == "wamid.1":
             raise ValueError("a bug in one event")
-        return real_admit(key, session_id, decide)
+        return real_admit(current, event, arrived_at, ctx)
 
-    monkeypatch.setattr(store, "admit", admit)
+    monkeypatch.setattr(processor_module, "admit_message", admit)
     _, body = batch_with_a_broken_event(clock)
     with pytest.raises(ValueError):
         worker(body, "corr", attempt(1))
@@ -277,7 +278,7 @@ def test_an_unexpected_exception_of_one_batched_event_does_not_stop_the_events_a
     assert replay.event.message_id == "wamid.1"
 
     # Replayed once the bug is gone, it is admitted, and only it.
-    monkeypatch.setattr(store, "admit", real_admit)
+    monkeypatch.setattr(processor_module, "admit_message", real_admit)
     replayed = attempt(1, task=letter.next_replay_task_name)
     assert worker(letter.body, "corr", replayed) == "admitted"
     inbox = [p.event.message_id for p in store.sessions[SESSION].inbox]
@@ -288,7 +289,7 @@ def test_each_still_failing_event_of_a_batch_gets_its_own_dead_letter_and_replay
     monkeypatch,
 ):
     worker, store, _, letters, clock = inbound_world()
-    monkeypatch.setattr(store, "admit", unavailable)
+    monkeypatch.setattr(store, "run", unavailable)
     _, body = batch_with_a_broken_event(clock)
     assert worker(body, "corr", attempt(3, task="inb-1")) == "dead_lettered=3"
     names = {letter.next_replay_task_name for letter in letters.letters.values()}
@@ -323,16 +324,14 @@ def test_a_message_whose_answer_keeps_failing_is_quarantined_and_the_later_ones_
     held = InboundTask.model_validate_json(letter.body)
     assert held.event.message_id == "wamid.1" and held.event.text == "boom"
 
-    # Replayed (the engine fixed): admitted again under a new answer task, answered once.
+    # Replayed (the engine fixed): admitted again and, its hold long over, answered in the
+    # same unit of work (no answer task), once.
     flow.poison = None
     replay = attempt(1, task=letter.next_replay_task_name)
     queue.tasks.clear()
-    assert worker(letter.body, "corr", replay) == "admitted"
-    [answer_task] = queue.tasks
-    assert answer_task.task_id != keys.answer_task_id(SESSION, "wamid.1")
-    assert worker(answer_task.body, "corr", attempt(1, task=answer_task.task_id)) == "answered"
-    assert worker(letter.body, "corr", replay) in ("present", "duplicate")
-    assert worker(answer_task.body, "corr", attempt(1, task=answer_task.task_id)) == "answered"
+    assert worker(letter.body, "corr", replay) == "answered"
+    assert not any(b'"kind":"answer"' in task.body for task in queue.tasks)
+    assert worker(letter.body, "corr", replay) == "duplicate"
     replies_to_boom = [r for r in store.outbox.values() if r.inbound_event_id == "wamid.1"]
     assert replies_to_boom and len({r.id for r in replies_to_boom}) == len(replies_to_boom)
     assert store.sessions[SESSION].inbox == ()
@@ -342,7 +341,7 @@ def test_a_message_whose_answer_keeps_failing_is_quarantined_and_the_later_ones_
 def test_a_transient_failure_of_the_answer_never_quarantines_a_message(monkeypatch):
     worker, store, _, letters, clock = inbound_world()
     admit_two(worker, clock)
-    monkeypatch.setattr(store, "answer", unavailable)
+    monkeypatch.setattr(store, "run", unavailable)
     with pytest.raises(TransientError):
         worker(answer_body("wamid.2"), "corr", attempt(2, task="answer-2"))
     assert len(store.sessions[SESSION].inbox) == 2 and letters.letters == {}
@@ -514,7 +513,7 @@ def test_each_new_dead_letter_logs_one_line_for_the_metric_with_ids_and_codes_on
     monkeypatch, caplog
 ):
     worker, store, _, _, _ = inbound_world()
-    monkeypatch.setattr(store, "admit", unavailable)
+    monkeypatch.setattr(store, "run", unavailable)
     body = event_body(body="meu CPF é 123.456.789-00")
     with caplog.at_level("INFO", logger="atende.tasks.dead_letters"):
         worker(body, "corr", attempt(3))

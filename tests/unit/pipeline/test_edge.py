@@ -7,6 +7,7 @@ import pytest
 
 from atende.adapters.clock import SystemClock
 from atende.adapters.env_secrets import EnvSecretSource
+from atende.channels.graph.signature import signature_for
 from atende.channels.whatsapp import sample
 from atende.channels.whatsapp.connector import WhatsAppConnector
 from atende.errors import TransientError
@@ -35,7 +36,7 @@ def edge(queue, secrets=SECRETS, limit=1024 * 1024):
 
 
 def post(body: bytes, secret: str | None = "s3cret", headers=None):
-    signed = {"x-hub-signature-256": sample.signature_for(body, secret)} if secret else {}
+    signed = {"x-hub-signature-256": signature_for(body, secret)} if secret else {}
     return EdgeRequest(method="POST", headers={**signed, **(headers or {})}, body=body)
 
 

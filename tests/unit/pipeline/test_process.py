@@ -56,33 +56,16 @@ class MemoryStore:
         record = self.dedupe.get(key)
         return record is not None and not record.expired(self.clock.now())
 
-    def admit(self, key, session_id, admit):
-        if self._duplicate(key):
-            return "duplicate"
-        admitted = admit(self.sessions.get(session_id))
-        if admitted is None:
-            return "present"
-        self.sessions[session_id] = admitted
-        return "admitted"
-
-    def answer(self, session_id, decide):
-        current = self.sessions.get(session_id)
-        if current is None:
-            return None
+    def run(self, work):
+        """UnitsOfWork: `work` on staged writes, committed only when it returns."""
+        uow = MemoryUnitOfWork(self)
         self.in_transaction = True
         try:
-            decision = decide(current)
+            result = work(uow)
         finally:
             self.in_transaction = False
-        if decision.session == current:
-            return current
-        self.dedupe.update(dict(decision.dedupe))
-        self.sessions[session_id] = decision.session
-        self.outbox.update({record.id: record for record in decision.outbox})
-        self.audit.extend(decision.audit)
-        if decision.handoff is not None:
-            self.handoffs[session_id] = decision.handoff
-        return decision.session
+        uow.commit()
+        return result
 
     def act(self, key, dedupe, session_id, decide):
         current = self.sessions.get(session_id)
@@ -108,6 +91,57 @@ class MemoryStore:
 
     def get(self, session_id):
         return self.sessions.get(session_id)
+
+
+class MemoryUnitOfWork:
+    """One unit of work on a MemoryStore: reads see the store, writes wait for commit."""
+
+    def __init__(self, store):
+        self.store = store
+        self.staged_sessions, self.staged_outbox, self.staged_audit = {}, {}, []
+        self.staged_handoffs = {}
+
+    @property
+    def sessions(self):
+        return self
+
+    @property
+    def outbox(self):
+        return _Adder(self.staged_outbox, self.store.outbox)
+
+    @property
+    def handoffs(self):
+        return _Adder(self.staged_handoffs, {}, key=lambda record: record.session_id)
+
+    def get(self, session_id):
+        return self.store.sessions.get(session_id)
+
+    def save(self, session):
+        self.staged_sessions[session.id] = session
+        return session
+
+    def audit(self, entries):
+        self.staged_audit.extend(entries)
+
+    def checkpoint(self, name):
+        return None
+
+    def commit(self):
+        self.store.sessions.update(self.staged_sessions)
+        self.store.outbox.update(self.staged_outbox)
+        self.store.audit.extend(self.staged_audit)
+        self.store.handoffs.update(self.staged_handoffs)
+
+
+class _Adder:
+    def __init__(self, staged, existing, key=lambda record: record.id):
+        self.staged, self.existing, self.key = staged, existing, key
+
+    def add(self, record):
+        assert self.key(record) not in self.existing, "created twice"
+        self.staged[self.key(record)] = record
+
+    save = add
 
 
 class Tenants:
@@ -171,6 +205,7 @@ def build(tenant=None, ai_answers=None, calendar_events=()):
     ai = ScriptedAi(store, *ai_answers) if ai_answers is not None else None
     calendar = FakeCalendarSync(queue, list(calendar_events))
     processor = InboundProcessor(
+        store,
         store,
         queue,
         ConversationEngine(),
@@ -437,16 +472,16 @@ def test_a_transient_failure_in_a_batch_retries_it_after_the_other_events_are_do
         InboundTask(tenant_id="demo", event=text(f"wamid.{n}", "Oi"), received_at=clock.now())
         for n in range(3)
     )
-    real_admit = store.admit
+    real_run = store.run
     calls = []
 
     def flaky_admit(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise TransientError("store unavailable", code="store_unavailable")
-        return real_admit(*args, **kwargs)
+        return real_run(*args, **kwargs)
 
-    monkeypatch.setattr(store, "admit", flaky_admit)
+    monkeypatch.setattr(store, "run", flaky_admit)
     body = InboundBatch(tasks=tasks).model_dump_json().encode()
     with pytest.raises(TransientError):
         processor.handle(body, "corr")

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from atende.adapters.clock import SystemClock
 from atende.adapters.env_secrets import EnvSecretSource
+from atende.channels.graph.signature import signature_for
 from atende.channels.whatsapp import sample
 from atende.channels.whatsapp.connector import WhatsAppConnector
 from atende.domain.events import (
@@ -46,7 +47,7 @@ def whatsapp_edge(queue: RecordingQueue) -> WebhookEdge:
 
 
 def signed(body: bytes) -> EdgeRequest:
-    headers = {"x-hub-signature-256": sample.signature_for(body, "s3cret")}
+    headers = {"x-hub-signature-256": signature_for(body, "s3cret")}
     return EdgeRequest(method="POST", headers=headers, body=body)
 
 

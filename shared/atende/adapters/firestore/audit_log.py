@@ -14,4 +14,4 @@ class FirestoreAuditLog:
 
     def append(self, entry: AuditEntry) -> None:
         ref = self._db.collection(codec.AUDIT).document(codec.audit_document_id())
-        ref.set(codec.audit_document(entry))
+        ref.set(codec.audit_document((entry,)))

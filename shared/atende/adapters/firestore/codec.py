@@ -52,5 +52,30 @@ def audit_document_id() -> str:
     return uuid.uuid4().hex
 
 
-def audit_document(entry: AuditEntry) -> dict[str, Any]:
-    return to_document(entry)
+def audit_document(entries: tuple[AuditEntry, ...]) -> dict[str, Any]:
+    """One document for the entries one commit writes (a turn's notes, a send's outcome):
+    one write per commit, not one per entry. Queried by `kinds` (`array-contains`),
+    `tenant_id`, `session_id` and `at` (the first entry's time); `entries` holds each entry
+    whole, in order."""
+    first = entries[0]
+    return {
+        "at": first.at,
+        "tenant_id": first.tenant_id,
+        "session_id": first.session_id,
+        "channel": first.channel,
+        "kinds": sorted({entry.kind.value for entry in entries}),
+        "entries": [to_document(entry) for entry in entries],
+    }
+
+
+def write_audit(db: Any, writer: Any, entries: tuple[AuditEntry, ...]) -> None:
+    """Add the entries of one commit to `writer` (a transaction or a batch) as one
+    document; nothing when there are none."""
+    if entries:
+        ref = db.collection(AUDIT).document(audit_document_id())
+        writer.set(ref, audit_document(entries))
+
+
+def audit_entries(document: dict[str, Any]) -> list[AuditEntry]:
+    """The entries an audit document holds, in order."""
+    return [AuditEntry.model_validate(entry) for entry in document.get("entries", [])]

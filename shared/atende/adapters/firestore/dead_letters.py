@@ -26,9 +26,7 @@ class FirestoreDeadLetterStore:
         return self._db.collection(collection).document(key)
 
     def _audit(self, transaction: Any, entries: tuple[AuditEntry, ...]) -> None:
-        for entry in entries:
-            ref = self._ref(codec.AUDIT, codec.audit_document_id())
-            transaction.set(ref, codec.audit_document(entry))
+        codec.write_audit(self._db, transaction, entries)
 
     def record(self, letter: DeadLetter, audit: tuple[AuditEntry, ...] = ()) -> bool:
         ref = self._ref(codec.DEAD_LETTERS, letter.id)
@@ -65,7 +63,7 @@ class FirestoreDeadLetterStore:
             inbox = tuple(p for p in session.inbox if p.event.message_id != message_id)
             if len(inbox) == len(session.inbox):
                 return False
-            kept = session.model_copy(update={"inbox": inbox}).next_version(letter.created_at)
+            kept = session.quarantined(message_id).next_version(letter.created_at)
             option = self._db.write_option(last_update_time=session_snap.update_time)
             transaction.update(session_ref, codec.to_document(kept), option=option)
             if not snaps[letter_ref.path].exists:

@@ -1,8 +1,8 @@
-"""Inbound side of Firestore: dedupe + session + outbox + audit, committed together.
+"""Inbound side of Firestore: the unit of work processing drives (session, outbox, handoff
+and audit, committed together), and the dedupe-keyed writes of events that are not messages.
 
-Admitting a message is one transaction; answering a session's inbox is another, which writes
-the dedupe records of the messages it answers together with the session, the replies and the
-audit: a dedupe record can never outlive a failure of the work it guards.
+A message's dedupe is its session's: the session remembers the ids of its newest admitted
+messages (`Session.seen`), so admitting a message reads and writes one document.
 
 Every session write is kept within `atende.domain.bounds`: the session is bounded, stamped
 with its `expire_at` (this write + the tenant's retention) and measured the way Firestore
@@ -25,17 +25,19 @@ from atende.domain.audit import AuditEntry
 from atende.domain.comment import CommentRecord
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import StatusEvent
+from atende.domain.handoff import HandoffRecord
 from atende.domain.outbox import OutboxRecord
 from atende.domain.session import Session
 from atende.errors import TransientError
 from atende.ports import (
     ActOutcome,
-    Admission,
     Checkpoints,
     Clock,
     CommentReply,
     InboundDecision,
+    ResultT,
     StatusDecision,
+    UnitOfWork,
 )
 
 logger = logging.getLogger(__name__)
@@ -109,9 +111,7 @@ class FirestoreInboundStore:
         return None if record is None or record.expired(now) else record
 
     def _write_audit(self, transaction: Any, entries: tuple[AuditEntry, ...]) -> None:
-        for entry in entries:
-            ref = self._ref(codec.AUDIT, codec.audit_document_id())
-            transaction.set(ref, codec.audit_document(entry))
+        codec.write_audit(self._db, transaction, entries)
 
     def _write_handoff(self, transaction: Any, decision: InboundDecision) -> None:
         if decision.handoff is not None:
@@ -166,57 +166,18 @@ class FirestoreInboundStore:
             transaction.create(snapshot.reference, document)
         return session
 
+    # -- UnitsOfWork ---------------------------------------------------------------------
+    def run(self, work: Callable[[UnitOfWork], ResultT]) -> ResultT:
+        def body(transaction: Any) -> ResultT:
+            uow = _FirestoreUnitOfWork(self, transaction)
+            result = work(uow)
+            uow.flush()
+            return result
+
+        result: ResultT = self._run(body)
+        return result
+
     # -- InboundStore --------------------------------------------------------------------
-    def admit(
-        self, key: str, session_id: str, admit: Callable[[Session | None], Session | None]
-    ) -> Admission:
-        dedupe_ref = self._ref(codec.DEDUPE, key)
-        session_ref = self._ref(codec.SESSIONS, session_id)
-
-        def body(transaction: Any) -> Admission:
-            snaps = self._snapshots(transaction, [dedupe_ref, session_ref])
-            if self._is_duplicate(snaps[dedupe_ref.path], self._clock.now()) is not None:
-                return "duplicate"
-            session_snap = snaps[session_ref.path]
-            current = self._load(session_snap)
-            admitted = admit(current)
-            if admitted is None:
-                return "present"
-            self._save_session(transaction, session_snap, admitted, current)
-            self._checkpoints.reached("process.after_admit")
-            return "admitted"
-
-        admission: Admission = self._run(body)
-        return admission
-
-    def answer(
-        self, session_id: str, decide: Callable[[Session], InboundDecision]
-    ) -> Session | None:
-        session_ref = self._ref(codec.SESSIONS, session_id)
-
-        def body(transaction: Any) -> Session | None:
-            snapshot = session_ref.get(transaction=transaction)
-            current = self._load(snapshot)
-            if current is None:
-                return None
-            decision = decide(current)
-            if decision.session == current:
-                return current
-            for key, record in decision.dedupe:
-                transaction.set(self._ref(codec.DEDUPE, key), codec.to_document(record))
-            self._checkpoints.reached("process.after_dedupe")
-            saved = self._save_session(transaction, snapshot, decision.session, current)
-            self._checkpoints.reached("process.after_session_save")
-            for outbox in decision.outbox:
-                transaction.create(self._ref(codec.OUTBOX, outbox.id), codec.to_document(outbox))
-            self._checkpoints.reached("process.after_outbox_write")
-            self._write_audit(transaction, decision.audit)
-            self._write_handoff(transaction, decision)
-            return saved
-
-        answered: Session | None = self._run(body)
-        return answered
-
     def act(
         self,
         key: str,
@@ -344,6 +305,82 @@ class FirestoreInboundStore:
         for snapshot in transaction.get(query):
             return snapshot
         return None
+
+
+class _Sessions:
+    """Sessions within one unit of work: each save is checked against this unit's read."""
+
+    def __init__(self, store: FirestoreInboundStore, transaction: Any) -> None:
+        self._store = store
+        self._transaction = transaction
+        self._read: dict[str, tuple[Any, Session | None]] = {}
+
+    def get(self, session_id: str) -> Session | None:
+        ref = self._store._ref(codec.SESSIONS, session_id)
+        snapshot = ref.get(transaction=self._transaction)
+        session = self._store._load(snapshot)
+        self._read[session_id] = (snapshot, session)
+        return session
+
+    def save(self, session: Session) -> Session:
+        if session.id not in self._read:
+            raise AssertionError("a session is read before it is saved")  # pragma: no cover
+        snapshot, before = self._read[session.id]
+        return self._store._save_session(self._transaction, snapshot, session, before)
+
+
+class _Outbox:
+    def __init__(self, store: FirestoreInboundStore, transaction: Any) -> None:
+        self._store = store
+        self._transaction = transaction
+
+    def add(self, record: OutboxRecord) -> None:
+        ref = self._store._ref(codec.OUTBOX, record.id)
+        self._transaction.create(ref, codec.to_document(record))
+
+
+class _Handoffs:
+    def __init__(self, store: FirestoreInboundStore, transaction: Any) -> None:
+        self._store = store
+        self._transaction = transaction
+
+    def save(self, record: HandoffRecord) -> None:
+        ref = self._store._ref(codec.HANDOFFS, record.session_id)
+        self._transaction.set(ref, codec.to_document(record))
+
+
+class _FirestoreUnitOfWork:
+    """One Firestore transaction with typed repositories; its audit entries become one
+    document, written when the work is done."""
+
+    def __init__(self, store: FirestoreInboundStore, transaction: Any) -> None:
+        self._store = store
+        self._transaction = transaction
+        self._sessions = _Sessions(store, transaction)
+        self._outbox = _Outbox(store, transaction)
+        self._handoffs = _Handoffs(store, transaction)
+        self._audit: list[AuditEntry] = []
+
+    @property
+    def sessions(self) -> _Sessions:
+        return self._sessions
+
+    @property
+    def outbox(self) -> _Outbox:
+        return self._outbox
+
+    @property
+    def handoffs(self) -> _Handoffs:
+        return self._handoffs
+
+    def audit(self, entries: tuple[AuditEntry, ...]) -> None:
+        self._audit.extend(entries)
+
+    def checkpoint(self, name: str) -> None:
+        self._store._checkpoints.reached(name)
+
+    def flush(self) -> None:
+        self._store._write_audit(self._transaction, tuple(self._audit))
 
 
 def _log_overflow(before: Session | None, after: Session) -> None:

@@ -41,10 +41,7 @@ class FirestoreOutboxStore:
         return released
 
     def _audit(self, transaction: Any, entries: tuple[AuditEntry, ...]) -> None:
-        for entry in entries:
-            transaction.set(
-                self._ref(codec.AUDIT, codec.audit_document_id()), codec.audit_document(entry)
-            )
+        codec.write_audit(self._db, transaction, entries)
 
     def get(self, outbox_id: str) -> OutboxRecord | None:
         snapshot = self._ref(codec.OUTBOX, outbox_id).get()

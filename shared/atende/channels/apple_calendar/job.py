@@ -14,15 +14,13 @@ from collections.abc import Callable, Mapping
 
 from atende.channels.apple_calendar.settings import CHANNEL
 from atende.channels.apple_calendar.sync import calendar_ref
-from atende.channels.base import JobReport
+from atende.channels.plugin import JobReport
 from atende.errors import AtendeError, ConfigurationError, TransientError
 from atende.observability.context import bind, current, new_correlation_id
 from atende.ports import CalendarSync, Clock, TaskQueue
 from atende.process_inbound.calendar_sync import sync_calendar
 
 logger = logging.getLogger(__name__)
-
-POLL_JOB = "apple_calendar_poll"
 
 
 def poll_calendars(

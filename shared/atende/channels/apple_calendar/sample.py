@@ -20,8 +20,7 @@ from atende.adapters.cloud_tasks import TASK_TOKEN_HEADER
 from atende.adapters.env_secrets import EnvSecretSource
 from atende.channels.apple_calendar.client import Credentials
 from atende.channels.apple_calendar.ical import CONTACT_PROPERTY
-from atende.channels.apple_calendar.job import POLL_JOB
-from atende.channels.apple_calendar.settings import APP_PASSWORD, AppleCalendarSettings
+from atende.channels.apple_calendar.settings import APP_PASSWORD, POLL_JOB, AppleCalendarSettings
 from atende.config import TASK_SHARED_SECRET
 from atende.errors import ConfigurationError
 

@@ -1,5 +1,5 @@
-"""Apple Calendar settings and secret names, kept with the channel so a new channel touches
-only its own package."""
+"""Apple Calendar settings, secret names and its job's name, kept with the channel so a new
+channel touches only its own package."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 APP_PASSWORD = "APPLE_CALENDAR_APP_PASSWORD"  # noqa: S105 - a secret name
 
 CHANNEL = "apple_calendar"
+#: The poll job's function name (job.py).
+POLL_JOB = "apple_calendar_poll"
 
 
 class AppleCalendarSettings(BaseSettings):

@@ -1,33 +1,34 @@
-"""How the composition root builds this channel's calendar sync and poll job.
+"""Apple Calendar's plugin: the calendar sync and the job that polls iCloud.
 
-No `connector`: iCloud calls no webhook. No `provider_api` or `TEXT_LIMIT`: a calendar
-change is announced on the contact's own messaging channel, by the core.
+No webhook: iCloud calls none. No provider API or text limit: a calendar change is announced
+on the contact's own messaging channel, by the core. The factories import the channel's code
+when called (see channels/plugin.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
-import requests
+from atende.channels.apple_calendar.settings import (
+    APP_PASSWORD,
+    POLL_JOB,
+    AppleCalendarSettings,
+)
+from atende.channels.plugin import ChannelDeps, ChannelPlugin, JobReport, ScheduledJob
 
-from atende.channels.apple_calendar.client import CalDavClient
-from atende.channels.apple_calendar.job import POLL_JOB, poll_calendars
-from atende.channels.apple_calendar.settings import APP_PASSWORD, AppleCalendarSettings
-from atende.channels.apple_calendar.sync import AppleCalendarSync, credentials_from, zone
-from atende.channels.base import ChannelDeps, JobReport
-from atende.ports import QueueName
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-#: The secrets each of this channel's functions reads ("webhook", "send" for
-#: send_outbound, "process" for process_inbound, or a job's name): Terraform grants
-#: exactly these, and a test checks it.
-SECRETS: dict[str, tuple[str, ...]] = {POLL_JOB: (APP_PASSWORD,)}
-#: The queues each of this channel's jobs enqueues to: a changed calendar becomes a sync
-#: task for process_inbound.
-QUEUES: dict[str, frozenset[QueueName]] = {POLL_JOB: frozenset({"inbound"})}
+    from atende.channels.apple_calendar.sync import AppleCalendarSync
 
 
-def calendar_sync(deps: ChannelDeps) -> AppleCalendarSync:
+def _calendar_sync(deps: ChannelDeps) -> AppleCalendarSync:
+    import requests
+
+    from atende.channels.apple_calendar.client import CalDavClient
+    from atende.channels.apple_calendar.sync import AppleCalendarSync, credentials_from, zone
+
     settings = AppleCalendarSettings()
     secrets = deps.secrets
     timeout = deps.settings.http_timeout_seconds
@@ -42,8 +43,20 @@ def calendar_sync(deps: ChannelDeps) -> AppleCalendarSync:
     return AppleCalendarSync(client, deps.state, deps.clock, zone(settings.floating_timezone))
 
 
-def jobs(deps: ChannelDeps) -> dict[str, Callable[[], JobReport]]:
+def _poll(deps: ChannelDeps) -> Callable[[], JobReport]:
+    from atende.channels.apple_calendar.job import poll_calendars
+
     calendars = AppleCalendarSettings().calendars
-    return {
-        POLL_JOB: partial(poll_calendars, calendar_sync(deps), deps.tasks, deps.clock, calendars)
-    }
+    return partial(poll_calendars, _calendar_sync(deps), deps.tasks, deps.clock, calendars)
+
+
+PLUGIN = ChannelPlugin(
+    name="apple_calendar",
+    calendar_sync=_calendar_sync,
+    jobs=(
+        # A changed calendar becomes a sync task for process_inbound.
+        ScheduledJob(
+            POLL_JOB, _poll, secrets=frozenset({APP_PASSWORD}), queues=frozenset({"inbound"})
+        ),
+    ),
+)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from atende.channels.base import WebhookResponse
 from atende.channels.discord.parse import CHANNEL, decode, parse_delivery
 from atende.channels.discord.response import acknowledgement
 from atende.channels.discord.settings import PUBLIC_KEY
@@ -18,7 +17,7 @@ from atende.channels.discord.verify import (
     verify_request,
 )
 from atende.domain.events import InboundEvent, MessageReceived
-from atende.ports import Clock, SecretSource
+from atende.ports import Clock, SecretSource, WebhookResponse
 
 #: Discord has no GET subscription check: both URLs are verified with signed POST PINGs.
 NO_HANDSHAKE = WebhookResponse(405, "method not allowed")

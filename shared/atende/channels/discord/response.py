@@ -13,9 +13,9 @@ import json
 from enum import IntEnum
 from typing import Any
 
-from atende.channels.base import WebhookResponse
 from atende.channels.discord._interactions import InteractionType, interaction_type
 from atende.channels.discord._webhook_events import is_webhook_event
+from atende.ports import WebhookResponse
 
 JSON = "application/json"
 

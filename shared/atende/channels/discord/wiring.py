@@ -1,26 +1,36 @@
-"""How the composition root builds this channel's webhook connector and provider API."""
+"""Discord's plugin: a webhook (interactions and Webhook Events) and follow-up messages.
+The factories import the channel's code when called (see channels/plugin.py)."""
 
 from __future__ import annotations
 
-from atende.channels.base import ChannelDeps
-from atende.channels.discord.client import DiscordFollowupApi
-from atende.channels.discord.connector import DiscordConnector
+from typing import TYPE_CHECKING
+
 from atende.channels.discord.outbound import MAX_CONTENT
 from atende.channels.discord.settings import PUBLIC_KEY, DiscordSettings
+from atende.channels.plugin import ChannelDeps, ChannelPlugin
 
-#: The longest text message the channel sends, for the conversation engine and the AI.
-TEXT_LIMIT = MAX_CONTENT
-
-
-#: The secrets each of this channel's functions reads ("webhook", "send" for
-#: send_outbound, "process" for process_inbound, or a job's name): Terraform grants
-#: exactly these, and a test checks it.
-SECRETS: dict[str, tuple[str, ...]] = {"webhook": (PUBLIC_KEY,)}
+if TYPE_CHECKING:
+    from atende.channels.discord.client import DiscordFollowupApi
+    from atende.channels.discord.connector import DiscordConnector
 
 
-def connector(deps: ChannelDeps) -> DiscordConnector:
+def _connector(deps: ChannelDeps) -> DiscordConnector:
+    from atende.channels.discord.connector import DiscordConnector
+
     return DiscordConnector(deps.secrets, DiscordSettings().tenants, deps.clock)
 
 
-def provider_api(deps: ChannelDeps) -> DiscordFollowupApi:
+def _provider_api(deps: ChannelDeps) -> DiscordFollowupApi:
+    from atende.channels.discord.client import DiscordFollowupApi
+
+    # No secret: a follow-up is authorized by the interaction's own token.
     return DiscordFollowupApi(DiscordSettings().api_base_url, deps.clock)
+
+
+PLUGIN = ChannelPlugin(
+    name="discord",
+    connector=_connector,
+    provider_api=_provider_api,
+    text_limit=MAX_CONTENT,
+    webhook_secrets=frozenset({PUBLIC_KEY}),
+)

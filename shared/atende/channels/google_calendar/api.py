@@ -17,7 +17,8 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from atende.channels.google_calendar.errors import classify_error
-from atende.channels.google_calendar.settings import CALENDAR_SCOPE
+from atende.channels.google_calendar.settings import CALENDAR_SCOPE, GoogleCalendarSettings
+from atende.channels.plugin import ChannelDeps
 from atende.errors import ProviderPermanentError, ProviderTransientError
 
 GOOGLE_HOST = "www.googleapis.com"
@@ -153,3 +154,8 @@ class CalendarApi:
                 return False
             raise
         return True
+
+
+def calendar_api(deps: ChannelDeps) -> CalendarApi:
+    """The Calendar API at the configured base URL, with the functions' HTTP timeout."""
+    return CalendarApi(GoogleCalendarSettings().api_base_url, deps.settings.http_timeout_seconds)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from atende.channels.base import WebhookResponse
 from atende.channels.google_calendar.channel_ids import CalendarIndex
 from atende.channels.google_calendar.parse import CHANNEL, parse_notification
 from atende.channels.google_calendar.settings import CHANNEL_SECRET
 from atende.channels.google_calendar.verify import verify_notification
 from atende.domain.events import InboundEvent
 from atende.errors import SignatureError
-from atende.ports import Clock, SecretSource
+from atende.ports import Clock, SecretSource, WebhookResponse
 
 #: Google counts 200, 201, 202, 204 and 102 as delivered; it expects no body.
 DELIVERED = WebhookResponse(200, "")

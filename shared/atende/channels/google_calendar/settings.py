@@ -1,5 +1,5 @@
-"""Google Calendar settings and secret names, kept with the channel so a new channel touches
-only its own package."""
+"""Google Calendar settings, secret names and its job's name, kept with the channel so a new
+channel touches only its own package."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Signs our watch channels: a channel's token is HMAC-SHA256(secret, channel id).
 CHANNEL_SECRET = "GOOGLE_CALENDAR_CHANNEL_SECRET"  # noqa: S105 - a secret name
+#: The watch job's function name (watch.py).
+JOB_NAME = "google_calendar_watch"
 
 GOOGLE_API_BASE_URL = "https://www.googleapis.com/calendar/v3"
 #: Read, write and watch a calendar's events (and stop our channels).

@@ -27,7 +27,6 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from atende.channels.base import JobReport
 from atende.channels.google_calendar.api import CalendarApi
 from atende.channels.google_calendar.channel_ids import (
     calendar_hash,
@@ -37,7 +36,12 @@ from atende.channels.google_calendar.channel_ids import (
     channel_token,
 )
 from atende.channels.google_calendar.parse import CHANNEL
-from atende.channels.google_calendar.settings import CHANNEL_SECRET, GoogleCalendarSettings
+from atende.channels.google_calendar.settings import (
+    CHANNEL_SECRET,
+    JOB_NAME,
+    GoogleCalendarSettings,
+)
+from atende.channels.plugin import JobReport
 from atende.domain import keys
 from atende.domain.events import CalendarSyncRequested
 from atende.errors import AtendeError, ConfigurationError, ProviderTransientError, TransientError
@@ -47,7 +51,6 @@ from atende.tasks.contracts import PROCESS_INBOUND, InboundTask
 
 logger = logging.getLogger(__name__)
 
-JOB_NAME = "google_calendar_watch"
 WATCH_PREFIX = "google_calendar:watch:"
 
 

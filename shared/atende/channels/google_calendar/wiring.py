@@ -1,49 +1,60 @@
-"""How the composition root builds this channel's webhook connector, calendar sync and
-scheduled job. No `provider_api` and no `TEXT_LIMIT`: a calendar sends nobody a message;
-an appointment's notice goes out on the contact's own channel."""
+"""Google Calendar's plugin: a webhook (push notices), the calendar sync, and the job that
+keeps a push channel open per calendar.
+
+No provider API and no text limit: a calendar sends nobody a message; an appointment's
+notice goes out on the contact's own channel. The factories import the channel's code when
+called (see channels/plugin.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from atende.channels.base import ChannelDeps, JobReport
-from atende.channels.google_calendar.api import CalendarApi
-from atende.channels.google_calendar.connector import GoogleCalendarConnector
-from atende.channels.google_calendar.settings import CHANNEL_SECRET, GoogleCalendarSettings
-from atende.channels.google_calendar.sync import GoogleCalendarSync
-from atende.channels.google_calendar.watch import JOB_NAME, WatchRenewer
-from atende.channels.google_calendar.writer import CalendarWriter
-from atende.ports import QueueName
+from atende.channels.google_calendar.settings import (
+    CHANNEL_SECRET,
+    JOB_NAME,
+    GoogleCalendarSettings,
+)
+from atende.channels.plugin import ChannelDeps, ChannelPlugin, ScheduledJob
 
-#: The secrets each of this channel's functions reads ("webhook", "send" for
-#: send_outbound, "process" for process_inbound, or a job's name): Terraform grants
-#: exactly these, and a test checks it.
-SECRETS: dict[str, tuple[str, ...]] = {"webhook": (CHANNEL_SECRET,), JOB_NAME: (CHANNEL_SECRET,)}
-#: The queues each of this channel's jobs enqueues to: each calendar gets a scheduled sync
-#: task, in case a push notice was lost.
-QUEUES: dict[str, frozenset[QueueName]] = {JOB_NAME: frozenset({"inbound"})}
+if TYPE_CHECKING:
+    from atende.channels.google_calendar.connector import GoogleCalendarConnector
+    from atende.channels.google_calendar.sync import GoogleCalendarSync
+    from atende.channels.google_calendar.watch import WatchRenewer
 
 
-def _api(deps: ChannelDeps, settings: GoogleCalendarSettings) -> CalendarApi:
-    return CalendarApi(settings.api_base_url, deps.settings.http_timeout_seconds)
+def _connector(deps: ChannelDeps) -> GoogleCalendarConnector:
+    from atende.channels.google_calendar.connector import GoogleCalendarConnector
 
-
-def connector(deps: ChannelDeps) -> GoogleCalendarConnector:
     return GoogleCalendarConnector(deps.secrets, GoogleCalendarSettings().calendars, deps.clock)
 
 
-def calendar_sync(deps: ChannelDeps) -> GoogleCalendarSync:
-    return GoogleCalendarSync(_api(deps, GoogleCalendarSettings()), deps.state, deps.clock)
+def _calendar_sync(deps: ChannelDeps) -> GoogleCalendarSync:
+    from atende.channels.google_calendar.api import calendar_api
+    from atende.channels.google_calendar.sync import GoogleCalendarSync
+
+    return GoogleCalendarSync(calendar_api(deps), deps.state, deps.clock)
 
 
-def jobs(deps: ChannelDeps) -> dict[str, Callable[[], JobReport]]:
+def _watch(deps: ChannelDeps) -> WatchRenewer:
+    from atende.channels.google_calendar.api import calendar_api
+    from atende.channels.google_calendar.watch import WatchRenewer
+
     settings = GoogleCalendarSettings()
-    renewer = WatchRenewer(
-        _api(deps, settings), settings, deps.secrets, deps.state, deps.tasks, deps.clock
+    return WatchRenewer(
+        calendar_api(deps), settings, deps.secrets, deps.state, deps.tasks, deps.clock
     )
-    return {JOB_NAME: renewer}
 
 
-def writer(deps: ChannelDeps) -> CalendarWriter:
-    """For code that books appointments for contacts (a CRM integration, a flow step)."""
-    return CalendarWriter(_api(deps, GoogleCalendarSettings()))
+PLUGIN = ChannelPlugin(
+    name="google_calendar",
+    connector=_connector,
+    calendar_sync=_calendar_sync,
+    webhook_secrets=frozenset({CHANNEL_SECRET}),
+    jobs=(
+        # Each calendar also gets a scheduled sync task, in case a push notice was lost.
+        ScheduledJob(
+            JOB_NAME, _watch, secrets=frozenset({CHANNEL_SECRET}), queues=frozenset({"inbound"})
+        ),
+    ),
+)

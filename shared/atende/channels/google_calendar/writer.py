@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from atende.channels.google_calendar.api import CalendarApi
+from atende.channels.google_calendar.api import CalendarApi, calendar_api
 from atende.channels.google_calendar.outbound import event_changes, new_event
+from atende.channels.plugin import ChannelDeps
 from atende.errors import ProviderTransientError
 
 
@@ -80,3 +81,9 @@ class CalendarWriter:
         changed = self._api.patch_event(calendar_id, event_id, body)
         _event_id(changed)
         return changed
+
+
+def calendar_writer(deps: ChannelDeps) -> CalendarWriter:
+    """A writer on the configured calendar API, for code that books appointments for
+    contacts (a CRM integration, a flow step): no part of the plugin, which the core uses."""
+    return CalendarWriter(calendar_api(deps))

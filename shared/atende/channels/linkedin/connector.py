@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from atende.channels.base import ACCEPTED, WebhookResponse
+from atende.channels.base import ACCEPTED
 from atende.channels.linkedin.parse import CHANNEL, parse_delivery
 from atende.channels.linkedin.settings import CLIENT_SECRET
 from atende.channels.linkedin.verify import SIGNATURE_HEADER, answer_challenge, verify_signature
 from atende.domain.events import InboundEvent
-from atende.ports import SecretSource
+from atende.ports import SecretSource, WebhookResponse
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

@@ -1,10 +1,10 @@
-"""How the composition root builds this channel's webhook connector and provider API."""
+"""Messenger's plugin: a webhook and the Send API. The factories import the channel's code
+when called (see channels/plugin.py)."""
 
 from __future__ import annotations
 
-from atende.channels.base import ChannelDeps
-from atende.channels.messenger.client import messenger_api
-from atende.channels.messenger.connector import messenger_connector
+from typing import TYPE_CHECKING
+
 from atende.channels.messenger.outbound import MAX_TEXT
 from atende.channels.messenger.settings import (
     APP_SECRET,
@@ -12,26 +12,31 @@ from atende.channels.messenger.settings import (
     VERIFY_TOKEN,
     MessengerSettings,
 )
-from atende.channels.meta.client import MetaSendApi
-from atende.channels.meta.connector import MetaConnector
+from atende.channels.plugin import ChannelDeps, ChannelPlugin
 
-#: The longest text message the channel sends, for the conversation engine and the AI.
-TEXT_LIMIT = MAX_TEXT
-
-
-#: The secrets each of this channel's functions reads ("webhook", "send" for
-#: send_outbound, "process" for process_inbound, or a job's name): Terraform grants
-#: exactly these, and a test checks it.
-SECRETS: dict[str, tuple[str, ...]] = {
-    "webhook": (APP_SECRET, VERIFY_TOKEN),
-    "send": (PAGE_ACCESS_TOKEN,),
-}
+if TYPE_CHECKING:
+    from atende.channels.meta.client import MetaSendApi
+    from atende.channels.meta.connector import MetaConnector
 
 
-def connector(deps: ChannelDeps) -> MetaConnector:
+def _connector(deps: ChannelDeps) -> MetaConnector:
+    from atende.channels.messenger.connector import messenger_connector
+
     return messenger_connector(deps.secrets, MessengerSettings().tenants)
 
 
-def provider_api(deps: ChannelDeps) -> MetaSendApi:
+def _provider_api(deps: ChannelDeps) -> MetaSendApi:
+    from atende.channels.messenger.client import messenger_api
+
     secrets = deps.secrets
     return messenger_api(MessengerSettings().api_base_url, lambda: secrets.get(PAGE_ACCESS_TOKEN))
+
+
+PLUGIN = ChannelPlugin(
+    name="messenger",
+    connector=_connector,
+    provider_api=_provider_api,
+    text_limit=MAX_TEXT,
+    webhook_secrets=frozenset({APP_SECRET, VERIFY_TOKEN}),
+    send_secrets=frozenset({PAGE_ACCESS_TOKEN}),
+)

@@ -7,7 +7,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from atende.channels.meta.errors import classify_error
+from atende.channels.graph.errors import classify_error
+from atende.channels.meta.errors import SEND_API_CODES
 from atende.channels.meta.outbound import (
     SendLimits,
     build_comment_reply,
@@ -70,4 +71,4 @@ class MetaSendApi:
         return extract_message_id(parsed) if isinstance(parsed, dict) else None
 
     def classify(self, status_code: int, response_body: bytes) -> AtendeError:
-        return classify_error(status_code, response_body, product=self._product)
+        return classify_error(status_code, response_body, SEND_API_CODES, product=self._product)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from atende.channels.base import ACCEPTED, WebhookResponse
+from atende.channels.base import ACCEPTED
+from atende.channels.graph.signature import verify_handshake, verify_signature
 from atende.channels.meta.parse import Product, parse_delivery
-from atende.channels.meta.verify import SIGNATURE_HEADER, verify_handshake, verify_signature
 from atende.domain.events import InboundEvent
-from atende.ports import SecretSource
+from atende.ports import SecretSource, WebhookResponse
 
 
 class MetaConnector:
@@ -38,7 +38,7 @@ class MetaConnector:
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         secret = self._secrets.get(self._app_secret)
-        verify_signature(body, headers.get(SIGNATURE_HEADER), secret, product=self._label)
+        verify_signature(body, headers, secret, product=self._label)
 
     def parse(self, body: bytes, headers: Mapping[str, str]) -> list[InboundEvent]:
         return parse_delivery(body, self._product)

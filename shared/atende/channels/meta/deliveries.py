@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Any
 
-from atende.channels.meta.verify import SIGNATURE_HEADER, signature_for
+from atende.channels.graph.signature import SIGNATURE_HEADER, signature_for
 from atende.errors import ConfigurationError
 from atende.ports import SecretSource
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from atende.channels.base import ACCEPTED, WebhookResponse
+from atende.channels.base import ACCEPTED
 from atende.channels.tiktok.parse import CHANNEL, parse_delivery
 from atende.channels.tiktok.settings import CLIENT_SECRET
 from atende.channels.tiktok.verify import (
@@ -15,7 +15,7 @@ from atende.channels.tiktok.verify import (
 )
 from atende.domain.events import InboundEvent
 from atende.errors import SignatureError
-from atende.ports import Clock, SecretSource
+from atende.ports import Clock, SecretSource, WebhookResponse
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from atende.channels import json_text
+from atende import json_text
 from atende.domain import keys
 from atende.domain.events import CommentReceived, InboundEvent, UnsupportedEvent, VideoPublished
 from atende.errors import MalformedPayloadError

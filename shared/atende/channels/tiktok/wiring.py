@@ -1,20 +1,27 @@
-"""How the composition root builds this channel's webhook connector. No `provider_api` and
-no `TEXT_LIMIT`: TikTok offers no API that answers a webhook event (see docs)."""
+"""TikTok's plugin: a webhook only. No provider API: TikTok offers no API that answers a
+webhook event (see docs). The factory imports the channel's code when called (see
+channels/plugin.py)."""
 
 from __future__ import annotations
 
-from atende.channels.base import ChannelDeps
-from atende.channels.tiktok.connector import TikTokConnector
+from typing import TYPE_CHECKING
+
+from atende.channels.plugin import ChannelDeps, ChannelPlugin
 from atende.channels.tiktok.settings import CLIENT_SECRET, TikTokSettings
 
-#: The secrets each of this channel's functions reads ("webhook", "send" for
-#: send_outbound, "process" for process_inbound, or a job's name): Terraform grants
-#: exactly these, and a test checks it.
-SECRETS: dict[str, tuple[str, ...]] = {"webhook": (CLIENT_SECRET,)}
+if TYPE_CHECKING:
+    from atende.channels.tiktok.connector import TikTokConnector
 
 
-def connector(deps: ChannelDeps) -> TikTokConnector:
+def _connector(deps: ChannelDeps) -> TikTokConnector:
+    from atende.channels.tiktok.connector import TikTokConnector
+
     settings = TikTokSettings()
     return TikTokConnector(
         deps.secrets, settings.tenants, deps.clock, settings.signature_tolerance_seconds
     )
+
+
+PLUGIN = ChannelPlugin(
+    name="tiktok", connector=_connector, webhook_secrets=frozenset({CLIENT_SECRET})
+)

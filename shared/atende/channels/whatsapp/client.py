@@ -7,7 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from atende.channels.whatsapp.errors import classify_error
+from atende.channels.graph.errors import classify_error
+from atende.channels.whatsapp.errors import CLOUD_API_CODES
 from atende.channels.whatsapp.outbound import build_payload, extract_message_id, messages_url
 from atende.domain.outbox import OutboxRecord
 from atende.errors import AtendeError, ConfigurationError
@@ -38,4 +39,4 @@ class WhatsAppCloudApi:
         return extract_message_id(parsed) if isinstance(parsed, dict) else None
 
     def classify(self, status_code: int, response_body: bytes) -> AtendeError:
-        return classify_error(status_code, response_body)
+        return classify_error(status_code, response_body, CLOUD_API_CODES, product="WhatsApp")

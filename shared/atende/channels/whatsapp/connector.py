@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from atende.channels.base import ACCEPTED, WebhookResponse
+from atende.channels.base import ACCEPTED
+from atende.channels.graph.signature import verify_handshake, verify_signature
 from atende.channels.whatsapp.parse import parse_delivery
 from atende.channels.whatsapp.settings import APP_SECRET, VERIFY_TOKEN
-from atende.channels.whatsapp.verify import SIGNATURE_HEADER, verify_handshake, verify_signature
 from atende.domain.events import InboundEvent
-from atende.ports import SecretSource
+from atende.ports import SecretSource, WebhookResponse
 
 CHANNEL = "whatsapp"
 
@@ -23,10 +23,10 @@ class WhatsAppConnector:
         self._tenants = dict(tenants)
 
     def handshake(self, query: Mapping[str, str]) -> str:
-        return verify_handshake(query, self._secrets.get(VERIFY_TOKEN))
+        return verify_handshake(query, self._secrets.get(VERIFY_TOKEN), product="WhatsApp")
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
-        verify_signature(body, headers.get(SIGNATURE_HEADER), self._secrets.get(APP_SECRET))
+        verify_signature(body, headers, self._secrets.get(APP_SECRET), product="WhatsApp")
 
     def parse(self, body: bytes, headers: Mapping[str, str]) -> list[InboundEvent]:
         return parse_delivery(body)

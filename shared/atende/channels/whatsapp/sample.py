@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 import uuid
 from typing import Any
 
 from atende.channels.base import SimulatedDelivery
+from atende.channels.graph.signature import SIGNATURE_HEADER, signature_for
 from atende.channels.whatsapp.settings import APP_SECRET
-from atende.channels.whatsapp.verify import SIGNATURE_HEADER
 from atende.errors import ConfigurationError
 from atende.ports import SecretSource
 
 DEV_PHONE_NUMBER_ID = "106540352242922"
 DEV_DISPLAY_NUMBER = "15550783881"
-
-
-def signature_for(body: bytes, app_secret: str) -> str:
-    """The X-Hub-Signature-256 value Meta would send for this body."""
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def text_message(

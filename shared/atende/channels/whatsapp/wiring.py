@@ -1,10 +1,11 @@
-"""How the composition root builds this channel's webhook connector and provider API."""
+"""WhatsApp's plugin: a webhook and the Cloud API send call. The factories import the
+channel's code when called (see channels/plugin.py)."""
 
 from __future__ import annotations
 
-from atende.channels.base import ChannelDeps
-from atende.channels.whatsapp.client import WhatsAppCloudApi
-from atende.channels.whatsapp.connector import WhatsAppConnector
+from typing import TYPE_CHECKING
+
+from atende.channels.plugin import ChannelDeps, ChannelPlugin
 from atende.channels.whatsapp.outbound import MAX_TEXT_BODY
 from atende.channels.whatsapp.settings import (
     ACCESS_TOKEN,
@@ -13,23 +14,29 @@ from atende.channels.whatsapp.settings import (
     WhatsAppSettings,
 )
 
-#: The longest text message the channel sends, for the conversation engine and the AI.
-TEXT_LIMIT = MAX_TEXT_BODY
+if TYPE_CHECKING:
+    from atende.channels.whatsapp.client import WhatsAppCloudApi
+    from atende.channels.whatsapp.connector import WhatsAppConnector
 
 
-#: The secrets each of this channel's functions reads ("webhook", "send" for
-#: send_outbound, "process" for process_inbound, or a job's name): Terraform grants
-#: exactly these, and a test checks it.
-SECRETS: dict[str, tuple[str, ...]] = {
-    "webhook": (APP_SECRET, VERIFY_TOKEN),
-    "send": (ACCESS_TOKEN,),
-}
+def _connector(deps: ChannelDeps) -> WhatsAppConnector:
+    from atende.channels.whatsapp.connector import WhatsAppConnector
 
-
-def connector(deps: ChannelDeps) -> WhatsAppConnector:
     return WhatsAppConnector(deps.secrets, WhatsAppSettings().tenants)
 
 
-def provider_api(deps: ChannelDeps) -> WhatsAppCloudApi:
+def _provider_api(deps: ChannelDeps) -> WhatsAppCloudApi:
+    from atende.channels.whatsapp.client import WhatsAppCloudApi
+
     secrets = deps.secrets
     return WhatsAppCloudApi(WhatsAppSettings().api_base_url, lambda: secrets.get(ACCESS_TOKEN))
+
+
+PLUGIN = ChannelPlugin(
+    name="whatsapp",
+    connector=_connector,
+    provider_api=_provider_api,
+    text_limit=MAX_TEXT_BODY,
+    webhook_secrets=frozenset({APP_SECRET, VERIFY_TOKEN}),
+    send_secrets=frozenset({ACCESS_TOKEN}),
+)

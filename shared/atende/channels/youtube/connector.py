@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from atende.channels.base import ACCEPTED, WebhookResponse
+from atende.channels.base import ACCEPTED
 from atende.channels.youtube.parse import CHANNEL, parse_notification
 from atende.channels.youtube.settings import HUB_SECRET
 from atende.channels.youtube.topics import channel_of_topic
@@ -17,7 +17,7 @@ from atende.channels.youtube.verify import (
     verify_signature,
 )
 from atende.domain.events import InboundEvent
-from atende.ports import SecretSource
+from atende.ports import SecretSource, WebhookResponse
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from atende.channels.base import JobReport
+from atende.channels.plugin import JobReport
 from atende.channels.youtube.hub import Hub, check_callback_url, subscription_form
 from atende.channels.youtube.settings import HUB_SECRET, YouTubeSettings
 from atende.channels.youtube.topics import topic_url
@@ -27,7 +27,6 @@ from atende.ports import ChannelStateStore, Clock, SecretSource
 
 logger = logging.getLogger(__name__)
 
-JOB_NAME = "youtube_renew"
 LEASE_KEY_PREFIX = "youtube:lease:"
 
 

@@ -1,5 +1,5 @@
-"""YouTube settings and secret names, kept with the channel so a new channel touches only
-its own package."""
+"""YouTube settings, secret names and its job's name, kept with the channel so a new channel
+touches only its own package."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from atende.channels.youtube.topics import CHANNEL_ID
 
 #: The `hub.secret` we subscribe with; the hub signs every notification with it.
 HUB_SECRET = "YOUTUBE_HUB_SECRET"  # noqa: S105 - a secret name
+#: The renewal job's function name (renew.py).
+JOB_NAME = "youtube_renew"
 
 #: Google's hub, the one YouTube's guide names.
 DEFAULT_HUB_URL = "https://pubsubhubbub.appspot.com/subscribe"

@@ -9,9 +9,10 @@ import pytest
 from atende.adapters.env_secrets import EnvSecretSource
 from atende.channels.apple_calendar import wiring
 from atende.channels.apple_calendar.errors import CalDavUnauthorizedError
-from atende.channels.apple_calendar.job import POLL_JOB, poll_calendars
+from atende.channels.apple_calendar.job import poll_calendars
+from atende.channels.apple_calendar.settings import POLL_JOB
 from atende.channels.apple_calendar.sync import AppleCalendarSync
-from atende.channels.base import ChannelDeps
+from atende.channels.plugin import ChannelDeps
 from atende.config import Settings
 from atende.domain.events import CalendarEventCreated
 from atende.errors import (
@@ -148,16 +149,19 @@ def deps(secrets) -> ChannelDeps:
     )
 
 
-def test_the_wiring_names_the_job_after_the_channel_and_builds_the_sync(monkeypatch):
+def test_the_plugin_names_the_job_after_the_channel_and_builds_the_sync(monkeypatch):
     monkeypatch.setenv("ATENDE_APPLE_CALENDAR_CALENDARS", json.dumps({A: "clinic"}))
-    built = wiring.jobs(deps(Secrets({})))
-    assert list(built) == [POLL_JOB] == ["apple_calendar_poll"]
-    assert isinstance(wiring.calendar_sync(deps(Secrets({}))), AppleCalendarSync)
+    (poll,) = wiring.PLUGIN.jobs
+    assert poll.name == POLL_JOB == "apple_calendar_poll"
+    assert poll.secrets == {"APPLE_CALENDAR_APP_PASSWORD"} and poll.queues == {"inbound"}
+    assert callable(poll.build(deps(Secrets({}))))
+    assert isinstance(wiring.PLUGIN.calendar_sync(deps(Secrets({}))), AppleCalendarSync)
+    assert wiring.PLUGIN.connector is None and wiring.PLUGIN.provider_api is None
 
 
 def test_a_missing_app_password_fails_closed_before_any_request(monkeypatch):
     monkeypatch.setenv("ATENDE_APPLE_CALENDAR_USERNAME", "someone@icloud.com")
-    sync = wiring.calendar_sync(deps(EnvSecretSource(environ={}, dotenv_path=None)))
+    sync = wiring.PLUGIN.calendar_sync(deps(EnvSecretSource(environ={}, dotenv_path=None)))
     with pytest.raises(ConfigurationError) as raised:
         sync.changes("clinic", A)
     assert raised.value.code == "caldav_password_missing"
@@ -165,7 +169,7 @@ def test_a_missing_app_password_fails_closed_before_any_request(monkeypatch):
 
 def test_a_missing_username_fails_closed(monkeypatch):
     monkeypatch.delenv("ATENDE_APPLE_CALENDAR_USERNAME", raising=False)
-    sync = wiring.calendar_sync(deps(Secrets({"APPLE_CALENDAR_APP_PASSWORD": "abcd-efgh"})))
+    sync = wiring.PLUGIN.calendar_sync(deps(Secrets({"APPLE_CALENDAR_APP_PASSWORD": "abcd-efgh"})))
     with pytest.raises(ConfigurationError) as raised:
         sync.changes("clinic", A)
     assert raised.value.code == "caldav_username_missing"
@@ -174,7 +178,7 @@ def test_a_missing_username_fails_closed(monkeypatch):
 def test_a_calendar_url_that_would_send_the_password_in_clear_is_refused(monkeypatch):
     monkeypatch.setenv("ATENDE_APPLE_CALENDAR_USERNAME", "someone@icloud.com")
     secrets = Secrets({"APPLE_CALENDAR_APP_PASSWORD": "abcd-efgh"})
-    sync = wiring.calendar_sync(deps(secrets))
+    sync = wiring.PLUGIN.calendar_sync(deps(secrets))
     with pytest.raises(ConfigurationError) as raised:
         sync.changes("clinic", "http://caldav.example.com/cal/")
     assert raised.value.code == "caldav_insecure_url"
@@ -183,4 +187,4 @@ def test_a_calendar_url_that_would_send_the_password_in_clear_is_refused(monkeyp
 def test_an_unknown_floating_time_zone_is_a_configuration_error(monkeypatch):
     monkeypatch.setenv("ATENDE_APPLE_CALENDAR_FLOATING_TIMEZONE", "Mars/Olympus")
     with pytest.raises(ConfigurationError):
-        wiring.calendar_sync(deps(Secrets({})))
+        wiring.PLUGIN.calendar_sync(deps(Secrets({})))

@@ -117,10 +117,10 @@ def test_wiring_names_the_text_limit_and_builds_from_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from atende.adapters.env_secrets import EnvSecretSource
-    from atende.channels.base import ChannelDeps
+    from atende.channels.plugin import ChannelDeps
     from atende.config import Settings
 
-    assert wiring.TEXT_LIMIT == 2000
+    assert wiring.PLUGIN.text_limit == 2000
     monkeypatch.setenv("ATENDE_DISCORD_API_BASE_URL", BASE)
     monkeypatch.setenv("ATENDE_DISCORD_TENANTS", '{"290926444748734465": "demo"}')
     clock = FixedClock(CREATED + timedelta(minutes=1))
@@ -135,6 +135,6 @@ def test_wiring_names_the_text_limit_and_builds_from_settings(
         state=unused,
         tasks=unused,
     )
-    assert wiring.provider_api(deps).prepare(record()).url.startswith(BASE + "/webhooks/")
-    connector = wiring.connector(deps)
+    assert wiring.PLUGIN.provider_api(deps).prepare(record()).url.startswith(BASE + "/webhooks/")
+    connector = wiring.PLUGIN.connector(deps)
     assert connector.channel == "discord"

@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 
 from atende.adapters.env_secrets import EnvSecretSource
-from atende.channels.base import WebhookResponse
 from atende.channels.discord import sample
 from atende.channels.discord.connector import DiscordConnector
 from atende.errors import TransientError
-from atende.ports import TaskRequest
+from atende.ports import TaskRequest, WebhookResponse
 from atende.tasks.contracts import InboundTask
 from atende.webhook.edge import EdgeRequest, WebhookEdge
 

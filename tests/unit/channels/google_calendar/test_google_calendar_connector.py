@@ -7,13 +7,13 @@ from typing import Any
 
 from gcal_support import CALENDAR, CALENDARS, SECRET, TENANT, FixedClock, fixture, secret_source
 
-from atende.channels.base import WebhookResponse
 from atende.channels.google_calendar import sample
 from atende.channels.google_calendar.channel_ids import channel_id, channel_token
 from atende.channels.google_calendar.connector import GoogleCalendarConnector
 from atende.domain import keys
 from atende.domain.events import CalendarSyncRequested
 from atende.errors import TransientError
+from atende.ports import WebhookResponse
 from atende.tasks.contracts import InboundTask
 from atende.webhook.edge import EdgeRequest, WebhookEdge
 

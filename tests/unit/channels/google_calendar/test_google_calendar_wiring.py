@@ -1,4 +1,5 @@
-"""The composition root finds this channel's connector, calendar sync and job by name."""
+"""The composition root builds this channel's connector, calendar sync and job from its
+plugin."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import pytest
 from gcal_support import CALENDAR, TENANT, FixedClock, MemoryState, secret_source
 
 from atende.bootstrap import Container
-from atende.channels.base import ChannelDeps
 from atende.channels.google_calendar import wiring
 from atende.channels.google_calendar.sync import GoogleCalendarSync
 from atende.channels.google_calendar.watch import WatchRenewer
-from atende.channels.google_calendar.writer import CalendarWriter
+from atende.channels.google_calendar.writer import CalendarWriter, calendar_writer
+from atende.channels.plugin import ChannelDeps
 from atende.config import Settings
 
 
@@ -28,21 +29,23 @@ def deps(monkeypatch: pytest.MonkeyPatch) -> ChannelDeps:
     )
 
 
-def test_the_wiring_builds_every_part_without_calling_google(deps: ChannelDeps) -> None:
-    connector = wiring.connector(deps)
+def test_the_plugin_builds_every_part_without_calling_google(deps: ChannelDeps) -> None:
+    assert wiring.PLUGIN.connector is not None and wiring.PLUGIN.calendar_sync is not None
+    connector = wiring.PLUGIN.connector(deps)
     assert connector.channel == "google_calendar"
     assert connector.tenant_for(_event(CALENDAR)) == TENANT
     assert connector.tenant_for(_event("nao@configurada.example")) is None
-    assert isinstance(wiring.calendar_sync(deps), GoogleCalendarSync)
-    assert isinstance(wiring.writer(deps), CalendarWriter)
-    jobs = wiring.jobs(deps)
-    assert list(jobs) == ["google_calendar_watch"]
-    assert isinstance(jobs["google_calendar_watch"], WatchRenewer)
+    assert isinstance(wiring.PLUGIN.calendar_sync(deps), GoogleCalendarSync)
+    assert isinstance(calendar_writer(deps), CalendarWriter)
+    (watch,) = wiring.PLUGIN.jobs
+    assert watch.name == "google_calendar_watch"
+    assert watch.secrets == {"GOOGLE_CALENDAR_CHANNEL_SECRET"} and watch.queues == {"inbound"}
+    assert isinstance(watch.build(deps), WatchRenewer)
 
 
 def test_a_calendar_sends_no_messages_of_its_own() -> None:
-    assert not hasattr(wiring, "provider_api")
-    assert not hasattr(wiring, "TEXT_LIMIT")
+    assert wiring.PLUGIN.provider_api is None
+    assert wiring.PLUGIN.text_limit is None
 
 
 def test_the_scheduled_function_name_reaches_the_job(

@@ -12,10 +12,10 @@ import pytest
 
 from atende.adapters.clock import SystemClock
 from atende.adapters.env_secrets import EnvSecretSource
-from atende.channels.base import ChannelDeps
+from atende.channels.graph.signature import signature_for
 from atende.channels.instagram import sample, wiring
 from atende.channels.instagram.connector import instagram_connector
-from atende.channels.meta.verify import signature_for
+from atende.channels.plugin import ChannelDeps
 from atende.domain.events import CommentReceived, MessageReceived
 from atende.domain.messages import MediaMessage, OutboundMessage, TextMessage
 from atende.domain.outbox import OutboxRecord
@@ -176,9 +176,9 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_wiring_sends_direct_messages_from_the_account(settings_env: None) -> None:
-    assert wiring.TEXT_LIMIT == 1000
-    assert wiring.connector(deps()).channel == "instagram"
-    call = wiring.provider_api(deps()).prepare(record(TextMessage(body="Entregamos sim!")))
+    assert wiring.PLUGIN.text_limit == 1000
+    assert wiring.PLUGIN.connector(deps()).channel == "instagram"
+    call = wiring.PLUGIN.provider_api(deps()).prepare(record(TextMessage(body="Entregamos sim!")))
     assert call.url == f"{BASE}/{sample.DEV_ACCOUNT_ID}/messages"
     assert call.headers == {"Authorization": "Bearer EAAG-ig-token"}
     assert call.json == {
@@ -189,7 +189,7 @@ def test_the_wiring_sends_direct_messages_from_the_account(settings_env: None) -
 
 
 def test_a_reply_to_a_comment_is_published_on_the_comment(settings_env: None) -> None:
-    api = wiring.provider_api(deps())
+    api = wiring.PLUGIN.provider_api(deps())
     call = api.prepare(
         record(
             TextMessage(body="Te chamamos no direct!"),
@@ -204,7 +204,7 @@ def test_a_reply_to_a_comment_is_published_on_the_comment(settings_env: None) ->
 
 
 def test_a_comment_reply_is_text_only_and_needs_a_plain_comment_id(settings_env: None) -> None:
-    api = wiring.provider_api(deps())
+    api = wiring.PLUGIN.provider_api(deps())
     image = MediaMessage(media_type="image", link="https://cdn.example.com/a.png")
     with pytest.raises(InvalidOutboundMessageError):
         api.prepare(record(image, reply_context={"comment_id": "17865799348089039"}))
@@ -213,7 +213,7 @@ def test_a_comment_reply_is_text_only_and_needs_a_plain_comment_id(settings_env:
 
 
 def test_instagram_text_limits(settings_env: None) -> None:
-    api = wiring.provider_api(deps())
+    api = wiring.PLUGIN.provider_api(deps())
     assert api.prepare(record(TextMessage(body="a" * 1000)))
     with pytest.raises(InvalidOutboundMessageError):
         api.prepare(record(TextMessage(body="a" * 1001)))
@@ -224,13 +224,13 @@ def test_instagram_text_limits(settings_env: None) -> None:
 def test_a_missing_access_token_fails_closed(settings_env: None) -> None:
     values = {k: v for k, v in SECRETS.items() if k != "INSTAGRAM_ACCESS_TOKEN"}
     with pytest.raises(ConfigurationError, match="Instagram access token"):
-        wiring.provider_api(deps(values)).prepare(record(TextMessage(body="Oi")))
+        wiring.PLUGIN.provider_api(deps(values)).prepare(record(TextMessage(body="Oi")))
 
 
 def test_the_sandbox_answer_gives_the_message_id_and_errors_are_classified(
     settings_env: None,
 ) -> None:
-    api = wiring.provider_api(deps())
+    api = wiring.PLUGIN.provider_api(deps())
     assert (
         api.message_id(json.dumps({"recipient_id": IGSID, "message_id": "m_sandbox.1"}).encode())
         == "m_sandbox.1"
@@ -247,6 +247,6 @@ def test_an_account_linked_to_a_page_sends_from_the_page(
     monkeypatch.setenv(
         "ATENDE_INSTAGRAM_PAGE_IDS", json.dumps({sample.DEV_ACCOUNT_ID: "134895793791914"})
     )
-    call = wiring.provider_api(deps()).prepare(record(TextMessage(body="Oi")))
+    call = wiring.PLUGIN.provider_api(deps()).prepare(record(TextMessage(body="Oi")))
     assert call.url == f"{BASE}/134895793791914/messages"
     assert call.json["recipient"] == {"id": IGSID}

@@ -13,8 +13,8 @@ import pytest
 
 from atende.adapters.clock import SystemClock
 from atende.adapters.env_secrets import EnvSecretSource
-from atende.channels.base import ChannelDeps
 from atende.channels.linkedin import sample, wiring
+from atende.channels.plugin import ChannelDeps
 from atende.config import Settings
 from atende.domain.messages import TextMessage
 from atende.domain.outbox import OutboxRecord
@@ -56,7 +56,7 @@ def edge(queue: RecordingQueue, secrets: dict[str, str] = SECRETS) -> WebhookEdg
         state=unused,
         tasks=unused,
     )
-    return WebhookEdge(wiring.connector(deps), queue, 1024 * 1024, SystemClock())
+    return WebhookEdge(wiring.PLUGIN.connector(deps), queue, 1024 * 1024, SystemClock())
 
 
 def post(body: bytes, secret: str | None = "li-secret", headers: dict[str, str] | None = None):
@@ -208,7 +208,7 @@ def test_the_wiring_builds_the_comments_api_from_settings(monkeypatch: pytest.Mo
         updated_at=now,
         expire_at=now + timedelta(days=1),
     )
-    call = wiring.provider_api(deps).prepare(record)
+    call = wiring.PLUGIN.provider_api(deps).prepare(record)
     assert call.url.startswith("http://127.0.0.1:8089/linkedin/rest/socialActions/urn%3Ali%3A")
     assert call.headers["LinkedIn-Version"] == "202610"
     assert call.headers["Authorization"] == "Bearer li-token"

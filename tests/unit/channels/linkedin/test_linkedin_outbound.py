@@ -19,7 +19,7 @@ from atende.channels.linkedin.outbound import (
     thread_of,
 )
 from atende.channels.linkedin.parse import parse_delivery
-from atende.channels.linkedin.wiring import TEXT_LIMIT
+from atende.channels.linkedin.wiring import PLUGIN
 from atende.domain.events import CommentReceived
 from atende.domain.messages import Button, ButtonsMessage, MediaMessage, TextMessage
 from atende.domain.outbox import OutboxRecord
@@ -122,7 +122,7 @@ def test_the_thread_of_a_comment_urn(urn: str, thread: str | None) -> None:
 
 
 def test_the_text_limit_is_linkedins_comment_limit() -> None:
-    assert TEXT_LIMIT == MAX_COMMENT_TEXT == 1250
+    assert PLUGIN.text_limit == MAX_COMMENT_TEXT == 1250
     longest = api().prepare(record(TextMessage(body="a" * 1250)))
     assert longest.json["message"]["text"] == "a" * 1250
 

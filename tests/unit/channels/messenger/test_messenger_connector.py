@@ -12,10 +12,10 @@ import pytest
 
 from atende.adapters.clock import SystemClock
 from atende.adapters.env_secrets import EnvSecretSource
-from atende.channels.base import ChannelDeps
+from atende.channels.graph.signature import signature_for
 from atende.channels.messenger import sample, wiring
 from atende.channels.messenger.connector import messenger_connector
-from atende.channels.meta.verify import signature_for
+from atende.channels.plugin import ChannelDeps
 from atende.domain.events import MessageReceived
 from atende.domain.messages import Button, ButtonsMessage, OutboundMessage, TextMessage
 from atende.domain.outbox import OutboxRecord
@@ -248,10 +248,10 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_wiring_reads_tenants_and_the_api_base_url_from_settings(settings_env: None) -> None:
-    assert wiring.TEXT_LIMIT == 2000
-    connector = wiring.connector(deps())
+    assert wiring.PLUGIN.text_limit == 2000
+    connector = wiring.PLUGIN.connector(deps())
     assert connector.channel == "messenger"
-    call = wiring.provider_api(deps()).prepare(record(TextMessage(body="Olá!")))
+    call = wiring.PLUGIN.provider_api(deps()).prepare(record(TextMessage(body="Olá!")))
     assert call.url == f"http://127.0.0.1:8089/graph/v23.0/{sample.DEV_PAGE_ID}/messages"
     assert call.headers == {"Authorization": "Bearer EAAG-page-token"}
     assert call.json == {
@@ -264,7 +264,7 @@ def test_the_wiring_reads_tenants_and_the_api_base_url_from_settings(settings_en
 def test_the_default_api_is_graph_v23(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ATENDE_MESSENGER_API_BASE_URL", raising=False)
     monkeypatch.chdir("/")  # no .env
-    call = wiring.provider_api(deps()).prepare(record(TextMessage(body="Olá!")))
+    call = wiring.PLUGIN.provider_api(deps()).prepare(record(TextMessage(body="Olá!")))
     assert call.url.startswith("https://graph.facebook.com/v23.0/")
 
 
@@ -274,7 +274,9 @@ def test_buttons_go_out_as_quick_replies_and_a_comment_context_is_ignored(
     message = ButtonsMessage(
         body="Posso ajudar?", buttons=(Button(id="handoff", title="Atendente"),)
     )
-    call = wiring.provider_api(deps()).prepare(record(message, reply_context={"comment_id": "1"}))
+    call = wiring.PLUGIN.provider_api(deps()).prepare(
+        record(message, reply_context={"comment_id": "1"})
+    )
     assert call.url.endswith("/messages")
     assert call.json["message"]["quick_replies"] == [
         {"content_type": "text", "title": "Atendente", "payload": "handoff"}
@@ -283,17 +285,17 @@ def test_buttons_go_out_as_quick_replies_and_a_comment_context_is_ignored(
 
 def test_a_text_over_2000_characters_is_never_sent(settings_env: None) -> None:
     with pytest.raises(InvalidOutboundMessageError):
-        wiring.provider_api(deps()).prepare(record(TextMessage(body="a" * 2001)))
+        wiring.PLUGIN.provider_api(deps()).prepare(record(TextMessage(body="a" * 2001)))
 
 
 def test_a_missing_page_token_fails_closed(settings_env: None) -> None:
     values = {k: v for k, v in SECRETS.items() if k != "MESSENGER_PAGE_ACCESS_TOKEN"}
     with pytest.raises(ConfigurationError, match="Messenger access token"):
-        wiring.provider_api(deps(values)).prepare(record(TextMessage(body="Olá!")))
+        wiring.PLUGIN.provider_api(deps(values)).prepare(record(TextMessage(body="Olá!")))
 
 
 def test_the_provider_api_reads_the_message_id_and_classifies_errors(settings_env: None) -> None:
-    api = wiring.provider_api(deps())
+    api = wiring.PLUGIN.provider_api(deps())
     answer = json.dumps({"recipient_id": PSID, "message_id": "m_sandbox.7"}).encode()
     assert api.message_id(answer) == "m_sandbox.7"
     assert api.message_id(b"not json") is None

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from atende.adapters.env_secrets import EnvSecretSource
-from atende.channels.base import ChannelDeps
+from atende.channels.plugin import ChannelDeps
 from atende.channels.tiktok import sample, wiring
 from atende.config import Settings
 from atende.errors import TransientError
@@ -66,7 +66,7 @@ def edge(
         state=unused,
         tasks=unused,
     )
-    return WebhookEdge(wiring.connector(deps), queue, 1024 * 1024, clock)
+    return WebhookEdge(wiring.PLUGIN.connector(deps), queue, 1024 * 1024, clock)
 
 
 def post(body: bytes, secret: str | None = "tt-secret", sent_at: int = SENT_AT) -> EdgeRequest:
@@ -178,7 +178,7 @@ def test_there_is_no_get_handshake() -> None:
 
 
 def test_the_channel_sends_nothing() -> None:
-    assert not hasattr(wiring, "provider_api") and not hasattr(wiring, "TEXT_LIMIT")
+    assert wiring.PLUGIN.provider_api is None and wiring.PLUGIN.text_limit is None
 
 
 def test_the_simulated_delivery_is_signed_now_and_accepted() -> None:

@@ -11,12 +11,11 @@ import pytest
 
 from atende.adapters.clock import SystemClock
 from atende.adapters.env_secrets import EnvSecretSource
-from atende.channels.base import WebhookResponse
 from atende.channels.youtube import sample
 from atende.channels.youtube.connector import YouTubeConnector
 from atende.domain.events import UnsupportedEvent, VideoPublished
 from atende.errors import TransientError
-from atende.ports import TaskRequest
+from atende.ports import TaskRequest, WebhookResponse
 from atende.tasks.contracts import InboundTask
 from atende.webhook.edge import EdgeRequest, WebhookEdge
 
@@ -216,7 +215,7 @@ def test_signed_headers_fail_closed_without_the_secret() -> None:
 def test_the_wiring_builds_the_connector_from_the_topics_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from atende.channels.base import ChannelDeps
+    from atende.channels.plugin import ChannelDeps
     from atende.channels.youtube import wiring
     from atende.config import Settings
 
@@ -228,11 +227,11 @@ def test_the_wiring_builds_the_connector_from_the_topics_setting(
         state=lambda: pytest.fail("the webhook needs no channel state"),
         tasks=lambda: pytest.fail("the webhook enqueues through the edge"),
     )
-    connector = wiring.connector(deps)
+    connector = wiring.PLUGIN.connector(deps)
     assert connector.channel == "youtube"
     [event] = connector.parse(load("notification_new_video"), {})
     assert connector.tenant_for(event) == "acme"
-    assert not hasattr(wiring, "provider_api") and not hasattr(wiring, "TEXT_LIMIT")
+    assert wiring.PLUGIN.provider_api is None and wiring.PLUGIN.text_limit is None
 
 
 # -- the hub's GET requests -----------------------------------------------------------------

@@ -4,6 +4,9 @@ One suggestion is one chat completion with a strict JSON-schema response format.
 waiting, so failures are cut short: a timeout per attempt, at most one quick retry of a
 transient failure, and a circuit breaker that fails fast while the endpoint is down. Every
 failure becomes `AiUnavailableError` with a short reason, and the engine answers without AI.
+
+An adapter, not part of `atende.ai`: the prompt, contract and validation stay pure, and only
+this module pulls in `openai`, `pybreaker` and `tenacity`.
 """
 
 from __future__ import annotations

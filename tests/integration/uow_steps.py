@@ -1,0 +1,37 @@
+"""Admitting and answering as processing does them, on a store's unit of work: the setup
+steps of the integration tests that need a session in a given state."""
+
+from __future__ import annotations
+
+from atende.process_inbound.processor import InboundProcessor
+
+
+def steps_admit(store, session_id, admit):
+    """Save the session `admit` returns ("admitted"), or nothing when it returns None: the
+    message is then "present" (waiting in the inbox) or a "duplicate" (answered before)."""
+
+    def work(uow):
+        current = uow.sessions.get(session_id)
+        admitted = admit(current)
+        if admitted is None:
+            return "present" if current is not None and current.inbox else "duplicate"
+        uow.sessions.save(admitted)
+        uow.checkpoint("process.after_admit")
+        return "admitted"
+
+    return store.run(work)
+
+
+def steps_answer(store, session_id, decide):
+    """Save everything `decide` returns for the session; None when there is none."""
+
+    def work(uow):
+        current = uow.sessions.get(session_id)
+        if current is None:
+            return None
+        decision = decide(current)
+        if decision.session == current:
+            return current
+        return InboundProcessor._write(uow, decision)
+
+    return store.run(work)
