@@ -132,10 +132,11 @@ locals {
       )
     }
     send_outbound = {
-      description = "Cloud Tasks worker: send one outbox record at most once, in session order."
+      description = "Cloud Tasks worker: send a session's replies in order, each at most once."
       secrets     = ["WHATSAPP_ACCESS_TOKEN", "MESSENGER_PAGE_ACCESS_TOKEN", "INSTAGRAM_ACCESS_TOKEN", "LINKEDIN_ACCESS_TOKEN"]
-      # The session's next reply is enqueued by the one before it (send_outbound/sender.py).
-      enqueues = ["outbound"]
+      # Enqueues nothing: a reply waits for the one before it by reading it
+      # (send_outbound/sender.py); the send tasks come from process_inbound and agent_reply.
+      enqueues = []
       env = {
         ATENDE_INSTAGRAM_PAGE_IDS   = jsonencode(var.instagram_page_ids)
         ATENDE_LINKEDIN_API_VERSION = var.linkedin_api_version

@@ -8,7 +8,7 @@
 #   function                  secrets   datastore.user   enqueues to          invoked by
 #   <channel>_webhook         its own   -                inbound              allUsers (signatures)
 #   process_inbound           its own   yes              inbound, outbound    atende-invoker
-#   send_outbound             its own   yes              outbound             atende-invoker
+#   send_outbound             its own   yes              —                    atende-invoker
 #   youtube_renew             its own   yes              -                    atende-invoker
 #   google_calendar_watch     its own   yes              inbound              atende-invoker
 #   apple_calendar_poll       its own   yes              inbound              atende-invoker

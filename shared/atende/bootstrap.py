@@ -425,6 +425,7 @@ class Container:
             dedupe_ttl=timedelta(days=s.dedupe_ttl_days),
             outbox_ttl=timedelta(days=s.outbox_ttl_days),
             answer_hold=timedelta(seconds=s.answer_hold_seconds),
+            answer_max_wait=timedelta(seconds=s.answer_max_wait_seconds),
         )
 
     @property
@@ -435,6 +436,7 @@ class Container:
 
             return AgentDesk(
                 self.inbound_store,
+                self.units_of_work,
                 self.tenants,
                 FollowUps(self.task_queue),
                 self.clock,
@@ -478,15 +480,14 @@ class Container:
     def outbound(self) -> OutboundSender:
         def build() -> OutboundSender:
             from atende.send_outbound.sender import OutboundSender
-            from atende.tasks.follow_ups import FollowUps
 
             return OutboundSender(
+                self.units_of_work,
                 self.outbox_store,
                 _LazySenders(self.sender),
                 self.clock,
                 self.checkpoints,
                 timedelta(seconds=self.settings.reply_order_max_wait_seconds),
-                FollowUps(self.task_queue),
                 dead_letters=self._dead_letter_recorder(SEND_OUTBOUND),
                 call_notes=self._firestore_outbox,
                 tenants=self.tenants,

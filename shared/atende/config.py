@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     #: A message is answered this long after it arrived, so messages a contact sent together
     #: are answered in the order they were written even when their tasks ran out of order.
     answer_hold_seconds: float = Field(default=1.0, ge=0)
+    #: A burst is answered once its newest message has waited the hold; a contact who never
+    #: pauses gets an answer once the oldest unanswered message has waited this long.
+    answer_max_wait_seconds: float = Field(default=5.0, ge=0)
     #: A reply stops waiting for an earlier, still unsettled one after this long.
     reply_order_max_wait_seconds: float = Field(default=300.0, gt=0)
     #: Each queue's `max_attempts` (Cloud Tasks counts the first attempt; -1: unlimited), so

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:
     # Types only: a function imports the models it uses itself, so the webhook's cold start
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from atende.domain.events import StatusEvent
     from atende.domain.handoff import HandoffRecord
     from atende.domain.outbox import OutboxRecord
-    from atende.domain.session import PendingReply, Session
+    from atende.domain.session import Session
     from atende.errors import AtendeError
     from atende.tenants.tenant_config import TenantConfig
 
@@ -170,9 +170,25 @@ class SessionRepository(Protocol):
 
 
 class OutboxRepository(Protocol):
+    def get(self, outbox_id: str) -> OutboxRecord | None:
+        """The record, read within the unit of work (its save is checked against it)."""
+        ...
+
     def add(self, record: OutboxRecord) -> None:
         """Create the record (its id is its idempotency key: it must not exist)."""
         ...
+
+    def save(self, record: OutboxRecord) -> None:
+        """Write a record read before, version-checked."""
+        ...
+
+
+class DedupeRepository(Protocol):
+    def seen(self, key: str) -> bool:
+        """An unexpired dedupe record exists at `key` (read within the unit of work)."""
+        ...
+
+    def add(self, key: str, record: DedupeRecord) -> None: ...
 
 
 class HandoffRepository(Protocol):
@@ -192,6 +208,9 @@ class UnitOfWork(Protocol):
     @property
     def handoffs(self) -> HandoffRepository: ...
 
+    @property
+    def dedupe(self) -> DedupeRepository: ...
+
     def audit(self, entries: tuple[AuditEntry, ...]) -> None:
         """Committed with the rest, as one audit document per unit of work."""
         ...
@@ -204,26 +223,23 @@ class UnitOfWork(Protocol):
 ResultT = TypeVar("ResultT")
 
 
+@dataclass(frozen=True)
+class Committed(Generic[ResultT]):
+    """What a unit of work returned, and when it committed: the update time of every
+    document it wrote (None when it wrote nothing, or where no store keeps one)."""
+
+    result: ResultT
+    at: datetime | None = None
+
+
 class UnitsOfWork(Protocol):
-    def run(self, work: Callable[[UnitOfWork], ResultT]) -> ResultT:
+    def run(self, work: Callable[[UnitOfWork], ResultT]) -> Committed[ResultT]:
         """Run `work` in one transaction and commit what it wrote. `work` may run more than
         once (a conflict re-runs it on fresh reads), so it has no other side effect."""
         ...
 
 
 class InboundStore(Protocol):
-    def act(
-        self,
-        key: str,
-        dedupe: DedupeRecord,
-        session_id: str,
-        decide: Callable[[Session], InboundDecision],
-    ) -> tuple[ActOutcome, Session | None]:
-        """Atomically: a request already done at `key` is "duplicate" (with the session as it
-        is now); otherwise save what `decide` returns with the dedupe record. An error
-        `decide` raises leaves nothing written."""
-        ...
-
     def record_event(
         self,
         key: str,
@@ -259,49 +275,29 @@ class InboundStore(Protocol):
 
 @dataclass(frozen=True)
 class SendGate:
-    """What `OutboxStore.begin_send` found and decided."""
+    """What sending decided about one reply before calling the provider."""
 
-    #: "suppress": not sent on purpose (settled and released like "hold").
-    action: Literal["send", "done", "wait", "hold", "suppress"]
+    #: "send": claimed (status sending); "hold": found mid-send, held for review;
+    #: "done": settled already (sent, failed, held, suppressed by an opt-out, dead-lettered).
+    action: Literal["send", "done", "hold"]
     record: OutboxRecord | None
     audit: tuple[AuditEntry, ...] = ()
-    #: The session's unsettled replies, in order, as the transaction left them.
-    pending: tuple[PendingReply, ...] = ()
-
-
-@dataclass(frozen=True)
-class FinishedSend:
-    """What `OutboxStore.finish_send` saved, and the session's unsettled replies after it."""
-
-    record: OutboxRecord
-    pending: tuple[PendingReply, ...] = ()
 
 
 class OutboxStore(Protocol):
+    """The outbox outside a unit of work: plain reads, and a write that needs no read."""
+
     def get(self, outbox_id: str) -> OutboxRecord | None: ...
 
-    def begin_send(
-        self,
-        outbox_id: str,
-        decide: Callable[[OutboxRecord | None, Session | None], SendGate],
-    ) -> SendGate:
-        """Atomically read the record and its session, run `decide`, and save the record it
-        returns (a claim: status sending) when the action is "send" or "hold"."""
-        ...
-
-    def finish_send(
-        self,
-        outbox_id: str,
-        apply: Callable[[OutboxRecord], OutboxRecord],
-        *,
-        release: bool,
-        audit: tuple[AuditEntry, ...],
-    ) -> FinishedSend:
-        """Atomically apply an outcome to the freshest stored record (a status webhook may
-        have touched it meanwhile); `release` removes it from the session's pending order."""
-        ...
-
     def for_session(self, session_id: str) -> list[OutboxRecord]: ...
+
+    def put_if_unchanged(
+        self, record: OutboxRecord, since: datetime, audit: tuple[AuditEntry, ...] = ()
+    ) -> datetime | None:
+        """Write the record, with the audit entries as one document, only if its stored
+        document has not changed since `since` (its update time). The new update time, or
+        None when it has changed: read it in a unit of work then."""
+        ...
 
 
 class SessionReader(Protocol):

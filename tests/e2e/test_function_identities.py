@@ -37,21 +37,24 @@ def test_with_the_declared_grants_a_turn_sends_every_reply(whatsapp, declared_gr
     assert [reply["text"]["body"] for reply in replies] == [GREETING, TRIAGE_QUESTION]
 
 
-def test_without_its_outbound_grant_send_outbound_cannot_chain_a_turns_replies(
+def test_without_its_outbound_grant_process_inbound_cannot_send_a_turns_replies(
     whatsapp, stack, declared_grants
 ):
-    """The first review's finding: send_outbound enqueues the session's next reply, so
-    without `outbound` in its declaration only the first reply of a turn is ever sent."""
-    stack.set_grants(without("send_outbound", "outbound"))
+    """The first review's finding was a grant the code needs and the declaration lacked.
+    process_inbound enqueues each turn's send task: without `outbound` in its declaration,
+    nothing is sent, and the answer is committed and kept (nothing lost)."""
+    stack.set_grants(without("process_inbound", "outbound"))
     whatsapp.say(CONTACT, "Oi")
-    first = whatsapp.wait_replies(1, settle=4.0)
-    assert [reply["text"]["body"] for reply in first] == [GREETING]
+    whatsapp.wait_until(
+        lambda: len(whatsapp.outbox()) == 2, timeout=30, what="the turn's two replies"
+    )
+    time.sleep(2.0)
+    assert whatsapp.replies() == []
     log = (stack.run_dir / "tasks-emulator.log").read_text()
-    assert "refused cloudtasks.tasks.create to identity send_outbound" in log
-    records = {record["order_key"]: record["status"] for record in whatsapp.outbox()}
-    assert sorted(records.values()) == ["pending", "sent"], records  # the second one waits
+    assert "refused cloudtasks.tasks.create to identity process_inbound" in log
+    assert sorted(record["status"] for record in whatsapp.outbox()) == ["pending", "pending"]
 
-    # The grant comes back (a fixed deployment): the queue's retry enqueues the next reply.
+    # The grant comes back (a fixed deployment): the queue's retry enqueues the send task.
     stack.set_grants(None)
     replies = whatsapp.wait_replies(2, timeout=30)
     assert [reply["text"]["body"] for reply in replies] == [GREETING, TRIAGE_QUESTION]

@@ -30,7 +30,7 @@ def test_a_send_task_for_an_unknown_record_is_done(whatsapp, stack):
     headers = {"x-atende-task-token": stack.config.task_secret}
     response = requests.post(
         stack.function_url("send_outbound"),
-        json={"outbox_id": "missing"},
+        json={"session_id": "s-missing", "outbox_ids": ["missing"]},
         headers=headers,
         timeout=10,
     )

@@ -4,19 +4,17 @@ refused send's outcome noted on the record alone."""
 
 from datetime import timedelta
 
-from tests.integration.test_firestore_stores import T0, FixedClock, message, process
+from tests.integration.test_firestore_stores import T0, FixedClock, message
 from tests.integration.uow_steps import steps_admit
 
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore.dead_letters import FirestoreDeadLetterStore
 from atende.adapters.firestore.inbound_store import FirestoreInboundStore
-from atende.adapters.firestore.outbox_store import FirestoreOutboxStore, FirestoreSessionReader
+from atende.adapters.firestore.outbox_store import FirestoreSessionReader
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
 from atende.domain.dead_letter import DeadLetter, DeadLetterStatus, dead_letter_id
-from atende.domain.outbox import CallOutcome, OutboxStatus
 from atende.process_inbound.decisions import DecisionContext, admit_message
-from atende.send_outbound.decisions import SendContext, dead_lettered, decide_send
 from atende.tasks.contracts import InboundTask
 
 SESSION = keys.session_id("demo", "whatsapp", "5511999990000")
@@ -97,45 +95,3 @@ def test_a_poison_message_leaves_its_inbox_and_becomes_a_dead_letter_in_one_step
     # Moved already: nothing more is written.
     assert not store.quarantine(held, SESSION, "wamid.1", audit())
     assert len(store.list_all()) == 1
-
-
-def test_a_dead_lettered_reply_leaves_the_order_and_a_replay_makes_it_sendable_again(db):
-    clock = FixedClock()
-    process(FirestoreInboundStore(db, clock, NoCheckpoints()), message())
-    outbox = FirestoreOutboxStore(db, clock)
-    first, second = outbox.for_session(SESSION)
-    ctx = SendContext(now=T0, max_order_wait=timedelta(minutes=5))
-    outbox.begin_send(first.id, lambda r, s: decide_send(r, s, ctx))
-    outbox.finish_send(
-        first.id, lambda r: r.model_copy(update={"status": OutboxStatus.RETRYING}),
-        release=False, audit=(),
-    )  # fmt: skip
-    finished = outbox.finish_send(
-        first.id, lambda r: dead_lettered(r, T0, "provider_5xx"), release=True, audit=()
-    )
-    assert finished.record.status == OutboxStatus.DEAD_LETTERED
-    assert [p.outbox_id for p in finished.pending] == [second.id]  # the next one's turn
-
-    store = FirestoreDeadLetterStore(db)
-    assert store.rearm_send(first.id, T0)
-    assert outbox.get(first.id).status == OutboxStatus.RETRYING
-    assert not store.rearm_send(first.id, T0)  # only a dead-lettered record is re-armed
-    # Out of the order, it goes at once; the reply after it is not held up by it.
-    assert outbox.begin_send(first.id, lambda r, s: decide_send(r, s, ctx)).action == "send"
-
-
-def test_a_refused_call_noted_on_the_record_alone_lets_the_retry_send_instead_of_holding(db):
-    clock = FixedClock()
-    process(FirestoreInboundStore(db, clock, NoCheckpoints()), message())
-    outbox = FirestoreOutboxStore(db, clock)
-    first, _ = outbox.for_session(SESSION)
-    ctx = SendContext(now=T0, max_order_wait=timedelta(minutes=5))
-    outbox.begin_send(first.id, lambda r, s: decide_send(r, s, ctx))
-    version = outbox.get(first.id).version
-    outbox.note_call(first.id, CallOutcome.REFUSED, "provider_5xx", T0)
-    noted = outbox.get(first.id)
-    assert noted.status == OutboxStatus.SENDING and noted.last_call == CallOutcome.REFUSED
-    assert noted.version == version + 1
-    assert outbox.begin_send(first.id, lambda r, s: decide_send(r, s, ctx)).action == "send"
-    # A claim clears the note: found mid-send again, the outcome is unknown → held.
-    assert outbox.begin_send(first.id, lambda r, s: decide_send(r, s, ctx)).action == "hold"

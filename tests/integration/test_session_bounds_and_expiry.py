@@ -10,9 +10,10 @@ from tests.integration.uow_steps import steps_admit, steps_answer
 
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore import codec, doc_size
-from atende.adapters.firestore.inbound_store import FirestoreInboundStore, SessionUnwritableError
+from atende.adapters.firestore.inbound_store import FirestoreInboundStore
 from atende.adapters.firestore.outbox_store import FirestoreSessionReader
 from atende.adapters.firestore.tenant_store import FirestoreTenantStore
+from atende.adapters.firestore.unit_of_work import SessionUnwritableError
 from atende.conversation.engine import ConversationEngine
 from atende.domain import bounds, keys
 from atende.domain.events import MessageKind, MessageReceived

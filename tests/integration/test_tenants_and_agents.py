@@ -101,7 +101,7 @@ def setup(db):
     store = FirestoreInboundStore(db, Clock(), NoCheckpoints())
     tenants = FirestoreTenantStore(db, ttl_seconds=0)
     queue = RecordingQueue()
-    desk = AgentDesk(store, tenants, FollowUps(queue), Clock(), POLICY)
+    desk = AgentDesk(store, store, tenants, FollowUps(queue), Clock(), POLICY)
     return store, tenants, queue, desk
 
 
@@ -144,11 +144,10 @@ def test_an_agent_reply_and_hand_back_write_the_session_outbox_and_handoff_recor
     record = db.collection("outbox").document(outbox_id).get().to_dict()
     assert record["origin"] == "agent" and record["message"]["body"] == "Oi, sou a Ana"
     assert db.collection("handoffs").document(SESSION).get().to_dict()["unread"] == 0
-    # Sent in its turn, after the bot's replies (unsent here): the session's first
-    # unsettled reply has its task, and send_outbound enqueues each next one.
-    pending = db.collection("sessions").document(SESSION).get().to_dict()["outbound_pending"]
-    assert pending[-1]["outbox_id"] == outbox_id
-    assert any(t.task_id == keys.outbound_task_id(pending[0]["outbox_id"]) for t in queue.tasks)
+    # Sent in its turn, after the bot's replies (unsent here), by a task of its own.
+    session = db.collection("sessions").document(SESSION).get().to_dict()
+    assert session["last_reply_id"] == outbox_id and record["after"] is not None
+    assert any(t.task_id == keys.outbound_task_id(outbox_id) for t in queue.tasks)
 
     again = desk.handle(command("reply", "crm-1", "Oi, sou a Ana"), "corr-2")
     assert again.outcome == "duplicate"

@@ -3,7 +3,7 @@ steps of the integration tests that need a session in a given state."""
 
 from __future__ import annotations
 
-from atende.process_inbound.processor import InboundProcessor
+from atende.process_inbound.acting import write
 
 
 def steps_admit(store, session_id, admit):
@@ -19,7 +19,7 @@ def steps_admit(store, session_id, admit):
         uow.checkpoint("process.after_admit")
         return "admitted"
 
-    return store.run(work)
+    return store.run(work).result
 
 
 def steps_answer(store, session_id, decide):
@@ -32,6 +32,17 @@ def steps_answer(store, session_id, decide):
         decision = decide(current)
         if decision.session == current:
             return current
-        return InboundProcessor._write(uow, decision)
+        return write(uow, decision, current).session
 
-    return store.run(work)
+    return store.run(work).result
+
+
+def steps_answer_committed(store, session_id, decide):
+    """`steps_answer`, with what it wrote (`Written`) and the commit's time."""
+
+    def work(uow):
+        current = uow.sessions.get(session_id)
+        return write(uow, decide(current), current)
+
+    committed = store.run(work)
+    return committed.result, committed.at

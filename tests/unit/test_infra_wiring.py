@@ -393,11 +393,15 @@ def test_every_function_may_enqueue_to_exactly_the_queues_its_code_uses(
     assert act_as["count"] == "${length(var.enqueue_queues) > 0 ? 1 : 0}"
 
 
-def test_the_send_outbound_grant_is_the_one_its_code_needs(
+def test_each_worker_holds_the_queue_grants_its_code_needs_and_no_more(
     declared: dict[str, FunctionSpec],
 ) -> None:
-    """The first review's finding: send_outbound enqueues the session's next reply."""
-    assert declared["send_outbound"].queues == {"outbound"}
+    """The first review's finding was a missing grant. The send tasks come from processing
+    and the agent desk; send_outbound enqueues nothing (a reply waits for the one before it
+    by reading it), so it holds no queue grant at all."""
+    assert declared["process_inbound"].queues == {"inbound", "outbound"}
+    assert declared["agent_reply"].queues == {"inbound", "outbound"}
+    assert declared["send_outbound"].queues == frozenset()
     assert declared["youtube_renew"].queues == frozenset()
 
 

@@ -32,7 +32,9 @@ from atende.ports import (
     InboundStore,
     QueueName,
     TenantDirectory,
+    UnitsOfWork,
 )
+from atende.process_inbound.acting import Acted, act_once
 from atende.process_inbound.decisions import (
     DEFAULT_TEXT_LIMIT,
     DecisionContext,
@@ -100,10 +102,21 @@ _ACTIONS: dict[str, Callable[[Session, str, str, TurnContext], Turn]] = {
 }
 
 
+def _request_replies(command: AgentCommand, session_id: str, acted: Acted) -> tuple[str, ...]:
+    """The replies the request produced: those written now, or, for a request done before,
+    its reply's deterministic id (a reply request makes exactly one)."""
+    if acted.written is not None:
+        return tuple(record.id for record in acted.written.outbox)
+    if command.action == "reply":
+        return (keys.outbox_id(command.tenant_id, session_id, f"agent:{command.request_id}", 0),)
+    return ()
+
+
 class AgentDesk:
     def __init__(
         self,
         store: InboundStore,
+        units: UnitsOfWork,
         tenants: TenantDirectory,
         follow_ups: FollowUps,
         clock: Clock,
@@ -111,6 +124,7 @@ class AgentDesk:
         text_limit: Callable[[str], int] = lambda _channel: DEFAULT_TEXT_LIMIT,
     ) -> None:
         self._store = store
+        self._units = units
         self._tenants = tenants
         self._follow_ups = follow_ups
         self._clock = clock
@@ -192,17 +206,22 @@ class AgentDesk:
             expire_at=now + self._policy.dedupe_ttl,
         )
         key = keys.agent_request_key(command.tenant_id, command.request_id)
-        result, session = self._store.act(key, dedupe, command.session_id, decide)
-        if session is None or result == "no_session":
+        acted = act_once(self._units, key, dedupe, command.session_id, decide)
+        session = acted.session
+        if session is None or acted.outcome == "no_session":
             raise SessionNotFoundError("no such session")
-        self._follow_ups.sends(session, correlation_id)
-        if command.action == "release" and result == "applied":
+        if acted.written is not None:
+            self._follow_ups.replies(acted.written.outbox, acted.at, correlation_id)
+        else:
+            # A redelivered request: a crash may have come before its send task.
+            self._follow_ups.unsettled(session, correlation_id)
+        if command.action == "release" and acted.outcome == "applied":
             self._follow_ups.idle_timer(session, now, tenant.idle_timeout_seconds, correlation_id)
         return AgentOutcome(
-            outcome="applied" if result == "applied" else "duplicate",
+            outcome="applied" if acted.outcome == "applied" else "duplicate",
             session_id=session.id,
             state=session.state.value,
-            outbox_ids=tuple(p.outbox_id for p in session.outbound_pending),
+            outbox_ids=_request_replies(command, session.id, acted),
         )
 
     def _checked_text(self, command: AgentCommand, channel: str) -> str:
@@ -276,7 +295,7 @@ class AgentDesk:
         if comment is None or result == "no_session":
             raise SessionNotFoundError("no such comment")
         outbox_id = keys.outbox_id(command.tenant_id, comment.id, source, 0)
-        self._follow_ups.send(outbox_id, correlation_id)
+        self._follow_ups.reply(comment.id, outbox_id, correlation_id)
         return AgentOutcome(
             outcome="applied" if result == "applied" else "duplicate",
             session_id=comment.id,

@@ -30,8 +30,6 @@ MAX_INBOX_TEXT_BYTES = 16 * 1024
 MAX_INBOX_MESSAGES = 50
 MAX_INBOX_BYTES = 192 * 1024
 
-#: Unsettled replies in the send order; beyond it the oldest leave the order.
-MAX_PENDING_REPLIES = 100
 
 #: Required-field values kept (a tenant declares at most 20; older names may linger).
 MAX_COLLECTED_FIELDS = 32

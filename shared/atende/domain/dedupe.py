@@ -16,8 +16,6 @@ class DedupeRecord(BaseModel):
     created_at: datetime
     #: For the TTL policy; readers also treat a record past this time as absent.
     expire_at: datetime
-    #: The replies this event produced, so a redelivery can re-enqueue unsent ones.
-    outbox_ids: tuple[str, ...] = ()
 
     def expired(self, now: datetime) -> bool:
         return self.expire_at <= now

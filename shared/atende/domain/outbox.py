@@ -24,7 +24,7 @@ class OutboxStatus(StrEnum):
     #: Not sent on purpose: an automated reply to a contact who opted out.
     SUPPRESSED = "suppressed"
     #: Its send task ran out of attempts: kept as a dead letter (`atende dead-letters`),
-    #: released from the session's reply order; a replay makes it `retrying` again.
+    #: the replies after it no longer wait for it; a replay makes it `retrying` again.
     DEAD_LETTERED = "dead_lettered"
 
 
@@ -91,6 +91,9 @@ class OutboxRecord(BaseModel):
     reply_index: int
     order_key: str
     origin: ReplyOrigin = ReplyOrigin.BOT
+    #: The session's reply before this one (None for its first): this one is sent only once
+    #: that one has settled, or has kept it waiting past the maximum order wait.
+    after: str | None = None
     #: What the provider needs to deliver this reply (a Discord interaction token); a
     #: credential of the conversation, never logged.
     reply_context: dict[str, str] = {}

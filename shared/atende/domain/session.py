@@ -80,16 +80,6 @@ class PendingMessage(BaseModel):
     arrived_at: datetime
 
 
-class PendingReply(BaseModel):
-    """A reply not settled yet; replies of a session are sent in this order."""
-
-    model_config = ConfigDict(frozen=True)
-
-    outbox_id: str
-    order_key: str
-    queued_at: datetime
-
-
 class Overflow(BaseModel):
     """What the session's bounds pushed out (`atende.domain.bounds`), so nothing leaves
     unnoticed: counted here, logged by the store, visible to agents and operators."""
@@ -98,8 +88,6 @@ class Overflow(BaseModel):
 
     #: Un-answered messages folded from a full inbox into the history (marked `overflow`).
     inbox_folded: int = 0
-    #: Unsettled replies that left a full send order (their outbox records stay `pending`).
-    replies_dropped: int = 0
     last_at: datetime | None = None
 
 
@@ -143,9 +131,11 @@ class Session(BaseModel):
     transitions: tuple[TransitionRecord, ...] = ()
     messages: tuple[StoredMessage, ...] = ()
     inbox: tuple[PendingMessage, ...] = ()
-    outbound_pending: tuple[PendingReply, ...] = ()
     #: Replies created so far: the order key of the next one.
     reply_seq: int = 0
+    #: The newest reply's outbox id: the next reply is sent only after it has settled
+    #: (`OutboxRecord.after`). Sends never write the session.
+    last_reply_id: str | None = None
     version: int = 0
     #: Required field values the contact gave (personal data: never logged, never sent to
     #: the AI), the field being asked now, and the subject they are for.
@@ -201,8 +191,7 @@ class Session(BaseModel):
         `MAX_STORED_TEXT_BYTES`, and when the inbox holds more than `MAX_INBOX_MESSAGES` or
         `MAX_INBOX_BYTES`, its oldest messages folded into the history, unanswered and
         marked `overflow` (the conversation and the agent still read them; in a handoff
-        they count as unread); when more than `MAX_PENDING_REPLIES` replies wait, the
-        oldest leave the send order. Both are counted in `overflow`. Idempotent."""
+        they count as unread), and counted in `overflow`. Idempotent."""
         inbox = [
             item.model_copy(update={"event": _stored_event(item.event)}) for item in self.inbox
         ]
@@ -228,16 +217,11 @@ class Session(BaseModel):
                 for item in folded
             ),
         )[-MAX_STORED_MESSAGES:]
-        pending = self.outbound_pending
-        dropped = max(0, len(pending) - bounds.MAX_PENDING_REPLIES)
         overflow = self.overflow
-        if folded or dropped:
-            moments = [item.arrived_at for item in folded] + [
-                p.queued_at for p in pending[:dropped]
-            ]
+        if folded:
+            moments = [item.arrived_at for item in folded]
             overflow = Overflow(
                 inbox_folded=overflow.inbox_folded + len(folded),
-                replies_dropped=overflow.replies_dropped + dropped,
                 last_at=max(filter(None, (overflow.last_at, *moments))),
             )
         handoff = self.handoff
@@ -250,7 +234,6 @@ class Session(BaseModel):
         update = {
             "inbox": tuple(inbox),
             "messages": history,
-            "outbound_pending": pending[dropped:],
             "overflow": overflow,
             "handoff": handoff,
             "collected": collected,
@@ -288,14 +271,31 @@ class Session(BaseModel):
             }
         )
 
-    def ready(self, now: datetime, hold: timedelta) -> tuple[PendingMessage, ...]:
-        """The inbox up to its last message that has waited `hold`: earlier ones go with it,
-        so nothing is answered ahead of a message written before it."""
+    def ready(
+        self, now: datetime, hold: timedelta, max_wait: timedelta | None = None
+    ) -> tuple[PendingMessage, ...]:
+        """What to answer now, in order. A burst is answered together: the whole inbox once
+        its newest message has waited `hold`. A contact who never pauses is not kept
+        waiting: once the oldest message has waited `max_wait`, the inbox up to its last
+        message that has waited `hold` is answered (earlier ones go with it, so nothing is
+        answered ahead of a message written before it). Without `max_wait`, that is the
+        rule at any time."""
         last = -1
         for index, pending in enumerate(self.inbox):
             if pending.arrived_at + hold <= now:
                 last = index
+        everything_waited = all(p.arrived_at + hold <= now for p in self.inbox)
+        if max_wait is not None and not everything_waited:
+            oldest = min(pending.arrived_at for pending in self.inbox)
+            if now - oldest < max_wait:
+                return ()
         return self.inbox[: last + 1]
+
+    def waiting(self, message_id: str, now: datetime, hold: timedelta) -> bool:
+        """The message is in the inbox and its own hold is not over."""
+        return any(
+            p.event.message_id == message_id and p.arrived_at + hold > now for p in self.inbox
+        )
 
     def answered(self, message: MessageReceived) -> Session:
         """Move a message from the inbox to the end of the answered history."""
@@ -336,15 +336,6 @@ class Session(BaseModel):
 
     def contact_texts(self) -> tuple[str, ...]:
         return tuple(m.text for m in self.messages if m.author == "contact" and m.text)
-
-    def with_pending(self, replies: tuple[PendingReply, ...]) -> Session:
-        """Replies join the send order; beyond `MAX_PENDING_REPLIES` the oldest leave it."""
-        merged = sorted((*self.outbound_pending, *replies), key=lambda item: item.order_key)
-        return self.model_copy(update={"outbound_pending": tuple(merged)}).bounded()
-
-    def without_pending(self, outbox_id: str) -> Session:
-        kept = tuple(item for item in self.outbound_pending if item.outbox_id != outbox_id)
-        return self.model_copy(update={"outbound_pending": kept})
 
     def next_version(self, now: datetime) -> Session:
         """The session as the next write saves it, within its bounds."""

@@ -14,7 +14,15 @@ from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import CalendarEvent, CalendarSyncRequested
 from atende.domain.session import Session
 from atende.errors import MalformedPayloadError
-from atende.ports import CalendarSync, Clock, InboundDecision, InboundStore, TaskQueue
+from atende.ports import (
+    CalendarSync,
+    Clock,
+    InboundDecision,
+    InboundStore,
+    TaskQueue,
+    UnitsOfWork,
+)
+from atende.process_inbound.acting import act_once
 from atende.process_inbound.calendar_sync import sync_calendar
 from atende.process_inbound.decisions import DecisionContext, apply_turn, decision_for
 from atende.process_inbound.settings import ProcessingSettings
@@ -31,6 +39,7 @@ class CalendarEvents:
     def __init__(
         self,
         store: InboundStore,
+        units: UnitsOfWork,
         queue: TaskQueue,
         follow_ups: FollowUps,
         clock: Clock,
@@ -39,6 +48,7 @@ class CalendarEvents:
         context: ContextFor,
     ) -> None:
         self._store = store
+        self._units = units
         self._queue = queue
         self._follow_ups = follow_ups
         self._clock = clock
@@ -85,12 +95,16 @@ class CalendarEvents:
             applied = apply_turn(turn, f"{event.channel}:{event.event_id}", ctx)
             return decision_for(session, applied, ctx, activity=False)
 
-        outcome, session = self._store.act(key, dedupe, session_id, decide)
-        if outcome == "no_session" or session is None:
+        acted = act_once(self._units, key, dedupe, session_id, decide)
+        if acted.outcome == "no_session" or acted.session is None:
             # We only write to someone on a channel where they already talk to us.
             return self._unsent(task, event, key, dedupe, "no_conversation", correlation_id)
-        self._follow_ups.sends(session, correlation_id)
-        return "appointment_notified" if outcome == "applied" else "duplicate"
+        if acted.written is not None:
+            self._follow_ups.replies(acted.written.outbox, acted.at, correlation_id)
+            return "appointment_notified"
+        # A redelivery: a crash may have come before its send task.
+        self._follow_ups.unsettled(acted.session, correlation_id)
+        return "duplicate"
 
     def _unsent(
         self,

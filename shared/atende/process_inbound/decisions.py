@@ -15,7 +15,7 @@ from atende.domain.events import MessageReceived
 from atende.domain.handoff import project
 from atende.domain.messages import TextMessage
 from atende.domain.outbox import OutboxRecord, ReplyOrigin, order_key
-from atende.domain.session import Author, PendingReply, Session, new_session
+from atende.domain.session import Author, Session, new_session
 from atende.errors import AtendeError, TransientError
 from atende.ports import InboundDecision
 from atende.tenants.tenant_config import DEFAULT_CONFIG, TenantConfig
@@ -53,6 +53,8 @@ class DecisionContext:
     dedupe_ttl: timedelta
     hold: timedelta
     correlation_id: str | None = None
+    #: How long a contact who never pauses waits for an answer (`Session.ready`).
+    max_wait: timedelta | None = None
     tenant: TenantConfig = DEFAULT_CONFIG
     text_limit: int = DEFAULT_TEXT_LIMIT
     suggest: Suggester | None = None
@@ -96,13 +98,15 @@ class AppliedTurn:
 
 
 def apply_turn(turn: Turn, source_event_id: str, ctx: DecisionContext) -> AppliedTurn:
-    """The turn's replies as outbox records, in order, pending in the session and in its
-    history; its notes as audit entries. `source_event_id` is what the replies answer (an
+    """The turn's replies as outbox records, in order, each sent after the one before it
+    (`OutboxRecord.after`), and in the session's history; its notes as audit entries.
+    `source_event_id` is what the replies answer (an
     inbound event id, or an agent request) and, with the reply's index, their idempotency
     key."""
     session = turn.session
     records: list[OutboxRecord] = []
     for index, reply in enumerate(turn.replies):
+        after = session.last_reply_id
         session = session.model_copy(update={"reply_seq": session.reply_seq + 1})
         record = OutboxRecord(
             id=keys.outbox_id(ctx.tenant_id, session.id, source_event_id, index),
@@ -116,6 +120,7 @@ def apply_turn(turn: Turn, source_event_id: str, ctx: DecisionContext) -> Applie
             reply_index=index,
             order_key=order_key(session.reply_seq),
             origin=reply.origin,
+            after=after,
             reply_context=session.reply_context,
             created_at=ctx.now,
             updated_at=ctx.now,
@@ -125,11 +130,7 @@ def apply_turn(turn: Turn, source_event_id: str, ctx: DecisionContext) -> Applie
         text = reply.message.body if isinstance(reply.message, TextMessage) else None
         author: Author = "agent" if reply.origin == ReplyOrigin.AGENT else "bot"
         session = session.said(record.id, text, reply.message.kind, author, ctx.now)
-    session = session.with_pending(
-        tuple(
-            PendingReply(outbox_id=r.id, order_key=r.order_key, queued_at=ctx.now) for r in records
-        )
-    )
+        session = session.model_copy(update={"last_reply_id": record.id})
     notes = list(turn.notes)
     if records:
         origins = ",".join(sorted({r.origin.value for r in records}))
@@ -175,13 +176,13 @@ def decision_for(
 def answer_inbox(
     session: Session, flow: ConversationStep, ctx: DecisionContext, awaited: str | None = None
 ) -> InboundDecision:
-    """Answer every ready inbox message, in order. Raises HoldNotElapsedError when the
-    message `awaited` is still waiting (so its task is retried, never dropped)."""
-    batch = session.ready(ctx.now, ctx.hold)
-    if awaited is not None and any(
-        p.event.message_id == awaited for p in session.inbox[len(batch) :]
-    ):
+    """Answer every ready inbox message (`Session.ready`), in order. Raises
+    HoldNotElapsedError when the message `awaited` is still inside its own hold (its task
+    came early: it is retried, never dropped). Nothing is ready while a later message of
+    the same burst waits: that message's own task answers them together."""
+    if awaited is not None and session.waiting(awaited, ctx.now, ctx.hold):
         raise HoldNotElapsedError("message still inside its hold")
+    batch = session.ready(ctx.now, ctx.hold, ctx.max_wait)
     if not batch:
         return InboundDecision(session=session)
     before = session

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from pydantic import ValidationError
 
@@ -53,7 +54,6 @@ from atende.observability.context import bind
 from atende.ports import (
     Checkpoints,
     Clock,
-    InboundDecision,
     InboundStore,
     QueueName,
     TaskQueue,
@@ -61,6 +61,7 @@ from atende.ports import (
     UnitOfWork,
     UnitsOfWork,
 )
+from atende.process_inbound.acting import Written, write
 from atende.process_inbound.ai_plan import RecordingSuggester, ReplaySuggester, log_fallbacks
 from atende.process_inbound.batch import handle_batch
 from atende.process_inbound.calendar_events import CalendarEvents
@@ -133,7 +134,14 @@ class InboundProcessor:
         self._conversation = conversation
         self._follow_ups = FollowUps(queue)
         self._calendar = CalendarEvents(
-            store, queue, self._follow_ups, clock, policy, conversation.calendars, self._context
+            store,
+            units,
+            queue,
+            self._follow_ups,
+            clock,
+            policy,
+            conversation.calendars,
+            self._context,
         )
 
     def handle(self, body: bytes, correlation_id: str, attempt: TaskAttempt = DIRECT) -> str:
@@ -218,6 +226,7 @@ class InboundProcessor:
             outbox_ttl=self._policy.outbox_ttl,
             dedupe_ttl=self._policy.dedupe_ttl,
             hold=self._policy.answer_hold,
+            max_wait=self._policy.answer_max_wait,
             correlation_id=correlation_id,
             tenant=deps.tenants.get(tenant_id) if channel else DecisionContext.tenant,
             text_limit=deps.text_limit(channel) if channel else DEFAULT_TEXT_LIMIT,
@@ -240,34 +249,37 @@ class InboundProcessor:
         arrived_at = task.received_at or ctx.now
         answer_now = self._conversation.ai is None or not ctx.tenant.ai.enabled
 
-        def work(uow: UnitOfWork) -> tuple[str, Session | None]:
+        def work(uow: UnitOfWork) -> tuple[str, Written | None, Session | None]:
             current = uow.sessions.get(session_id)
             admitted = admit_message(current, event, arrived_at, ctx)
             if admitted is None:
                 assert current is not None  # noqa: S101 - admit_message only refuses a known one
-                return ("present" if current.pending(event.message_id) else "duplicate"), current
-            if answer_now and admitted.ready(ctx.now, ctx.hold):
+                known = "present" if current.pending(event.message_id) else "duplicate"
+                return known, None, current
+            if answer_now and admitted.ready(ctx.now, ctx.hold, ctx.max_wait):
                 try:
                     decision = answer_inbox(admitted, self._flow, ctx)
                 except Exception:
-                    decision = None
+                    decision = None  # the answer task answers it, or quarantines it
                 if decision is not None:
-                    return "answered", self._write(uow, decision)
+                    written = write(uow, decision, current)
+                    return "answered", written, written.session
             uow.sessions.save(admitted)
             uow.checkpoint("process.after_admit")
-            return "admitted", None
+            return "admitted", None, None
 
-        admission, session = self._units.run(work)
-        if admission == "answered" and session is not None:
+        committed = self._units.run(work)
+        admission, written, session = committed.result
+        if written is not None:
             self._checkpoints.reached("process.after_commit")
-            self._after_answer(session, ctx, correlation_id)
-            if not session.pending(event.message_id):
+            self._after_answer(written, committed.at, ctx, correlation_id)
+            if not written.session.pending(event.message_id):
                 return admission
         if admission == "duplicate":
             if session is not None:
                 # Answered already, maybe by its own admission: a crash may have come
-                # between that commit and the sends (their task names make this harmless).
-                self._follow_ups.sends(session, correlation_id)
+                # between that commit and the send task.
+                self._follow_ups.unsettled(session, correlation_id)
             return admission
         # Also on "present": a crash may have come between the admission and this.
         answer = AnswerTask(
@@ -295,25 +307,14 @@ class InboundProcessor:
         )
         return admission
 
-    @staticmethod
-    def _write(uow: UnitOfWork, decision: InboundDecision) -> Session:
-        """Everything a decision changed, in the unit of work; the session as written."""
-        uow.checkpoint("process.after_dedupe")
-        saved = uow.sessions.save(decision.session)
-        uow.checkpoint("process.after_session_save")
-        for record in decision.outbox:
-            uow.outbox.add(record)
-        uow.checkpoint("process.after_outbox_write")
-        uow.audit(decision.audit)
-        if decision.handoff is not None:
-            uow.handoffs.save(decision.handoff)
-        return saved
-
-    def _after_answer(self, answered: Session, ctx: DecisionContext, correlation_id: str) -> None:
-        self._follow_ups.sends(answered, correlation_id)
-        if answered.activity_seq:
+    def _after_answer(
+        self, written: Written, at: datetime | None, ctx: DecisionContext, correlation_id: str
+    ) -> None:
+        """The send task of the replies just committed, and the inactivity timer."""
+        self._follow_ups.replies(written.outbox, at, correlation_id)
+        if written.session.activity_seq:
             self._follow_ups.idle_timer(
-                answered, ctx.now, ctx.tenant.idle_timeout_seconds, correlation_id
+                written.session, ctx.now, ctx.tenant.idle_timeout_seconds, correlation_id
             )
 
     def _answer(self, task: AnswerTask, correlation_id: str, attempt: TaskAttempt) -> str:
@@ -373,21 +374,31 @@ class InboundProcessor:
         ctx = self._context(task.tenant_id, task.session_id, correlation_id, task.channel)
         ctx = self._with_ai_plan(ctx, task)
 
-        def work(uow: UnitOfWork) -> Session | None:
+        def work(uow: UnitOfWork) -> tuple[Session | None, Written | None]:
             current = uow.sessions.get(task.session_id)
             if current is None:
-                return None
+                return None, None
             decision = answer_inbox(current, self._flow, ctx, awaited=task.message_id)
             if decision.session == current:
-                return current
-            return self._write(uow, decision)
+                return current, None
+            return current, write(uow, decision, current)
 
-        answered = self._units.run(work)
-        if answered is None:
+        committed = self._units.run(work)
+        current, written = committed.result
+        if current is None:
             raise MalformedPayloadError("answer task for a session that does not exist")
-        self._checkpoints.reached("process.after_commit")
-        self._after_answer(answered, ctx, correlation_id)
-        return "answered"
+        if written is not None:
+            self._checkpoints.reached("process.after_commit")
+            self._after_answer(written, committed.at, ctx, correlation_id)
+            return "answered"
+        if current.pending(task.message_id):
+            # A later message of the same burst is still inside its hold: its own answer
+            # task answers them together.
+            return "waiting_for_burst"
+        # Answered already (a redelivery, or by a later message's task): a crash may have
+        # come between that commit and its send task.
+        self._follow_ups.unsettled(current, correlation_id)
+        return "already_answered"
 
     def _with_ai_plan(self, ctx: DecisionContext, task: AnswerTask) -> DecisionContext:
         """Make the AI calls this answer will need before its transaction (see ai_plan)."""
@@ -409,17 +420,21 @@ class InboundProcessor:
             raise HoldNotElapsedError("inactivity timer fired early")
         ctx = self._context(task.tenant_id, task.session_id, correlation_id, task.channel)
 
-        def work(uow: UnitOfWork) -> Session | None:
+        def work(uow: UnitOfWork) -> tuple[Session | None, Written | None]:
             session = uow.sessions.get(task.session_id)
             if session is None:
-                return None
+                return None, None
             turn = close_if_idle(session, task.activity_seq, ctx.turn_context())
             if turn is None:
-                return session
+                return session, None
             applied = apply_turn(turn, f"idle:{task.activity_seq}", ctx)
-            return self._write(uow, decision_for(session, applied, ctx))
+            written = write(uow, decision_for(session, applied, ctx), session)
+            return written.session, written
 
-        session = self._units.run(work)
+        committed = self._units.run(work)
+        session, written = committed.result
+        if written is not None:
+            self._follow_ups.replies(written.outbox, committed.at, correlation_id)
         closed_by_this_timer = (
             session is not None
             and session.activity_seq == task.activity_seq + 1
@@ -428,8 +443,9 @@ class InboundProcessor:
         )
         if session is None or not closed_by_this_timer:
             return "not_idle"
-        # Also on a redelivery after the close: a crash may have come before the sends.
-        self._follow_ups.sends(session, correlation_id)
+        if written is None:
+            # A redelivery after the close: a crash may have come before the send task.
+            self._follow_ups.unsettled(session, correlation_id)
         return "closed"
 
     def _other(self, task: InboundTask, event_ref: str, correlation_id: str) -> str:

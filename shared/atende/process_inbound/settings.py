@@ -12,3 +12,5 @@ class ProcessingSettings:
     outbox_ttl: timedelta
     #: How long a message waits before it is answered (see `Session.ready`).
     answer_hold: timedelta
+    #: How long a contact who never pauses waits for an answer (see `Session.ready`).
+    answer_max_wait: timedelta | None = None

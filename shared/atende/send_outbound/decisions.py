@@ -12,9 +12,7 @@ from atende.domain.outbox import (
     CallOutcome,
     OutboxRecord,
     OutboxStatus,
-    ReplyOrigin,
 )
-from atende.domain.session import Session
 from atende.errors import AtendeError, TransientError
 from atende.ports import SendGate, SendResult
 
@@ -42,7 +40,10 @@ def audit_entry(
     )
 
 
-def decide_send(record: OutboxRecord | None, session: Session | None, ctx: SendContext) -> SendGate:
+def decide_send(record: OutboxRecord | None, ctx: SendContext) -> SendGate:
+    """What to do with a reply whose turn has come (its predecessor settled). An automated
+    reply to a contact who opted out is suppressed by processing, in the transaction that
+    records the opt-out (`process_inbound/acting.py`): it arrives here settled."""
     if record is None or record.settled:
         return SendGate(action="done", record=record)
     if record.status == OutboxStatus.SENDING and not definitely_unsent(record):
@@ -56,28 +57,20 @@ def decide_send(record: OutboxRecord | None, session: Session | None, ctx: SendC
             record=held,
             audit=(audit_entry(held, AuditKind.REVIEW_REQUIRED, ctx, reason="outcome_unknown"),),
         )
-    if record.origin == ReplyOrigin.BOT and session is not None and session.opted_out:
-        # The contact asked for no automated messages after this reply was queued.
-        suppressed = record.changed(OutboxStatus.SUPPRESSED, at=ctx.now, detail="opted_out")
-        return SendGate(
-            action="suppress",
-            record=suppressed,
-            audit=(audit_entry(suppressed, AuditKind.SEND_OUTCOME, ctx, outcome="suppressed",
-                               reason="opted_out"),),
-        )  # fmt: skip
-    audit: tuple[AuditEntry, ...] = ()
-    pending = session.outbound_pending if session else ()
-    head = pending[0] if pending else None
-    if (
-        head is not None
-        and head.outbox_id != record.id
-        and any(p.outbox_id == record.id for p in pending)
-    ):
-        if ctx.now - head.queued_at < ctx.max_order_wait:
-            return SendGate(action="wait", record=record)
-        audit = (audit_entry(record, AuditKind.ORDER_BYPASSED, ctx, waited_for=head.outbox_id),)
     claimed = record.changed(OutboxStatus.SENDING, at=ctx.now, detail="claimed", last_call=None)
-    return SendGate(action="send", record=claimed, audit=audit)
+    return SendGate(action="send", record=claimed)
+
+
+def waits_for(
+    record: OutboxRecord, before: OutboxRecord | None, ctx: SendContext
+) -> tuple[bool, tuple[AuditEntry, ...]]:
+    """Whether `record` must wait for the reply before it (`record.after`); past the
+    maximum order wait it goes ahead, with an `order_bypassed` audit entry."""
+    if before is None or before.settled:
+        return False, ()
+    if ctx.now - before.created_at < ctx.max_order_wait:
+        return True, ()
+    return False, (audit_entry(record, AuditKind.ORDER_BYPASSED, ctx, waited_for=before.id),)
 
 
 def definitely_unsent(record: OutboxRecord) -> bool:

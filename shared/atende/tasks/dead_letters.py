@@ -106,10 +106,11 @@ def describe_inbound(body: bytes) -> WorkRef:
 
 def describe_outbound(body: bytes) -> WorkRef:
     try:
-        outbox_id = OutboundTask.model_validate_json(body).outbox_id
+        task = OutboundTask.model_validate_json(body)
     except ValidationError:
-        outbox_id = None
-    return WorkRef(kind="send", outbox_id=outbox_id)
+        return WorkRef(kind="send")
+    single = task.outbox_ids[0] if len(task.outbox_ids) == 1 else None
+    return WorkRef(kind="send", session_id=task.session_id, outbox_id=single)
 
 
 class DeadLetterRecorder:

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from atende.domain import keys
 from atende.domain.events import MessageKind, MessageReceived
-from atende.domain.session import MAX_STORED_MESSAGES, PendingReply, new_session
+from atende.domain.session import MAX_STORED_MESSAGES, new_session
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -73,14 +73,18 @@ def test_the_session_document_stays_bounded():
     assert stored.messages[-1].id == f"wamid.{MAX_STORED_MESSAGES + 4:03d}"
 
 
-def test_pending_replies_sort_by_order_key_and_release_one_by_one():
-    pending = (
-        session()
-        .with_pending((PendingReply(outbox_id="b", order_key="2", queued_at=NOW),))
-        .with_pending((PendingReply(outbox_id="a", order_key="1", queued_at=NOW),))
-    )
-    assert [p.outbox_id for p in pending.outbound_pending] == ["a", "b"]
-    assert [p.outbox_id for p in pending.without_pending("a").outbound_pending] == ["b"]
+def test_an_admitted_message_is_remembered_after_the_history_has_forgotten_it():
+    stored = session()
+    first = message("wamid.first", NOW)
+    stored = stored.admitted(first, NOW, NOW).answered(first)
+    for index in range(MAX_STORED_MESSAGES + 5):
+        event = message(f"wamid.{index:03d}", NOW + timedelta(seconds=index))
+        stored = stored.admitted(event, NOW, NOW).answered(event)
+    assert all(m.id != "wamid.first" for m in stored.messages)
+    assert stored.has_message("wamid.first") and not stored.pending("wamid.first")
+    # A quarantined message is forgotten, so that its replay is admitted again.
+    waiting = stored.admitted(message("wamid.poison", NOW), NOW, NOW)
+    assert not waiting.quarantined("wamid.poison").has_message("wamid.poison")
 
 
 def test_keys_are_stable_and_do_not_contain_the_phone_number():

@@ -13,7 +13,6 @@ from atende.domain.events import MediaRef, MessageKind, MessageReceived
 from atende.domain.session import (
     MAX_STORED_MESSAGES,
     HandoffInfo,
-    PendingReply,
     Session,
     new_session,
 )
@@ -101,11 +100,12 @@ def worst_case() -> Session:
             "topic": huge,
         }
     )
-    replies = tuple(
-        PendingReply(outbox_id=f"{n:040d}", order_key=f"{n:012d}", queued_at=NOW)
-        for n in range(200)
+    session = session.model_copy(
+        update={
+            "seen": tuple(f"{n:016x}" for n in range(bounds.MAX_SEEN_MESSAGES)),
+            "last_reply_id": "f" * 40,
+        }
     )
-    session = session.with_pending(replies)
     for n in range(100):
         session = session.admitted(message(n, huge, caption=huge), NOW, NOW).next_version(NOW)
     return session.next_version(NOW)
@@ -117,7 +117,7 @@ def test_the_worst_case_session_stays_under_the_budget():
     assert size(session) < doc_size.MAX_DOCUMENT_BYTES
     assert len(session.inbox) <= bounds.MAX_INBOX_MESSAGES
     assert len(session.messages) == MAX_STORED_MESSAGES
-    assert len(session.outbound_pending) == bounds.MAX_PENDING_REPLIES
+    assert len(session.seen) == bounds.MAX_SEEN_MESSAGES
     for stored in session.messages:
         assert stored.text is None or len(stored.text.encode()) <= bounds.MAX_STORED_TEXT_BYTES
 
@@ -131,7 +131,7 @@ def test_without_the_bounds_the_same_inputs_would_break_firestores_limit():
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(["admit", "answer", "reply", "pending"]),
+            st.sampled_from(["admit", "answer", "reply", "last_reply"]),
             st.text(alphabet=st.sampled_from(["a", "é", "€", EMOJI]), max_size=5000),
         ),
         max_size=120,
@@ -148,8 +148,7 @@ def test_any_sequence_of_inputs_keeps_the_session_under_the_budget(steps):
         elif action == "reply":
             session = session.said(f"out-{n}", text, "text", "bot", NOW)
         else:
-            pending = PendingReply(outbox_id=f"{n:040d}", order_key=f"{n:012d}", queued_at=NOW)
-            session = session.with_pending((pending,))
+            session = session.model_copy(update={"last_reply_id": f"{n:040d}"})
         session = session.next_version(NOW)
         assert size(session) <= bounds.SESSION_BUDGET
 
@@ -193,15 +192,13 @@ def test_stored_texts_are_cut_but_the_answered_history_keeps_the_start():
     )
 
 
-def test_a_full_send_order_drops_its_oldest_replies_and_counts_them():
-    replies = tuple(
-        PendingReply(outbox_id=f"{n:040d}", order_key=f"{n:012d}", queued_at=NOW)
-        for n in range(bounds.MAX_PENDING_REPLIES + 7)
-    )
-    session = fresh().with_pending(replies)
-    assert len(session.outbound_pending) == bounds.MAX_PENDING_REPLIES
-    assert session.outbound_pending[0].outbox_id == f"{7:040d}"
-    assert session.overflow.replies_dropped == 7
+def test_a_session_remembers_at_most_its_newest_admitted_messages():
+    session = fresh()
+    for n in range(bounds.MAX_SEEN_MESSAGES + 7):
+        session = session.admitted(message(n, "Oi"), NOW, NOW)
+        session = session.answered(session.inbox[0].event)
+    assert len(session.seen) == bounds.MAX_SEEN_MESSAGES
+    assert session.has_message(message(bounds.MAX_SEEN_MESSAGES + 6, None).message_id)
 
 
 def test_bounding_an_ordinary_session_changes_nothing():

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from tests.unit.pipeline.send_world import SESSION as SEND_SESSION
+from tests.unit.pipeline.send_world import build, out, refused
 from tests.unit.pipeline.test_process import (
     SESSION,
     Clock,
@@ -16,22 +18,18 @@ from tests.unit.pipeline.test_process import (
     Tenants,
     text,
 )
-from tests.unit.pipeline.test_send_order import MAX_WAIT, Provider, Store
-from tests.unit.pipeline.test_send_order import Clock as SendClock
-from tests.unit.pipeline.test_send_order import Queue as SendQueue
 
 from atende.conversation.engine import ConversationEngine
 from atende.domain.dead_letter import DeadLetter
 from atende.domain.events import CalendarSyncRequested
 from atende.domain.outbox import OutboxStatus
 from atende.domain.task_attempt import TaskAttempt
-from atende.errors import MalformedPayloadError, ProviderTransientError, TransientError
+from atende.errors import MalformedPayloadError, TransientError
 from atende.process_inbound import processor as processor_module
 from atende.process_inbound.conversation_deps import ConversationDeps
 from atende.process_inbound.decisions import PoisonMessageError
 from atende.process_inbound.processor import InboundProcessor
 from atende.process_inbound.settings import ProcessingSettings
-from atende.send_outbound.sender import OutboundSender
 from atende.tasks.contracts import AnswerTask, IdleTask, InboundBatch, InboundTask, OutboundTask
 from atende.tasks.dead_letters import (
     DeadLetterRecorder,
@@ -40,7 +38,6 @@ from atende.tasks.dead_letters import (
     describe_inbound,
     describe_outbound,
 )
-from atende.tasks.follow_ups import FollowUps
 
 MAX_ATTEMPTS = 3
 CONTACT_NUMBER = "5511999990000"
@@ -53,13 +50,13 @@ def attempt(number: int, queue: str = "atende-inbound", task: str = "task-1") ->
 
 
 class MemoryDeadLetters:
-    """DeadLetterStore in memory, over the processor's sessions and the sender's records."""
+    """DeadLetterStore in memory, over the processor's sessions or the sender's outbox."""
 
-    def __init__(self, sessions=None, records=None):
+    def __init__(self, sessions=None, outbox=None):
         self.letters: dict[str, DeadLetter] = {}
         self.audit = []
         self.sessions = sessions
-        self.records = records
+        self.outbox = outbox
 
     def record(self, letter, audit=()):
         if letter.id in self.letters:
@@ -85,10 +82,10 @@ class MemoryDeadLetters:
         return sorted(self.letters.values(), key=lambda letter: letter.created_at)
 
     def rearm_send(self, outbox_id, at):
-        again = self.records[outbox_id].rearmed(at)
+        again = self.outbox.records[outbox_id].rearmed(at)
         if again is None:
             return False
-        self.records[outbox_id] = again
+        self.outbox.write(again)
         return True
 
     def mark_replayed(self, letter_id, task_name, at):
@@ -350,61 +347,21 @@ def test_a_transient_failure_of_the_answer_never_quarantines_a_message(monkeypat
 # -- a stuck reply stops holding its session's order -----------------------------------------
 
 
-def send_world(ids=("a", "b", "c")):
-    store, queue, clock, provider = Store(list(ids)), SendQueue(), SendClock(), Provider()
-    store.get = lambda outbox_id: store.records.get(outbox_id)
-    notes = []
+def send_world():
+    """The sender as deployed: its own dead letters on the last attempt, and the worker's."""
+    letters = MemoryDeadLetters()
+    recorders = []
 
-    def note_call(outbox_id, call, error, at):
-        notes.append(call)
-        store.records[outbox_id] = store.records[outbox_id].model_copy(
-            update={"last_call": call, "last_error": error}
+    def recorder(store, clock):
+        letters.outbox = store
+        recorders.append(
+            DeadLetterRecorder(letters, clock, "send_outbound", "outbound", timedelta(days=30))
         )
+        return recorders[0]
 
-    store.note_call = note_call
-    letters = MemoryDeadLetters(records=store.records)
-    recorder = DeadLetterRecorder(letters, clock, "send_outbound", "outbound", timedelta(days=30))
-    sender = OutboundSender(store, {"whatsapp": provider}, clock, NoCheckpoints(), MAX_WAIT,
-                            FollowUps(queue), dead_letters=recorder, call_notes=store)  # fmt: skip
-    worker = dead_lettering(sender.handle, recorder, describe_outbound)
-    return worker, store, queue, provider, letters
-
-
-def send_body(outbox_id):
-    return OutboundTask(outbox_id=outbox_id).model_dump_json().encode()
-
-
-def out(number, outbox_id):
-    return attempt(number, queue="atende-outbound", task=f"out-{outbox_id}")
-
-
-def test_a_reply_whose_sends_keep_failing_is_dead_lettered_released_and_the_next_one_goes():
-    worker, store, queue, provider, letters = send_world()
-    provider.fail = True
-    for number in (1, 2):
-        with pytest.raises(TransientError):
-            worker(send_body("a"), "corr", out(number, "a"))
-    assert queue.tasks == []  # b still waits for a
-    assert worker(send_body("a"), "corr", out(3, "a")) == "dead_lettered"
-    assert store.records["a"].status == OutboxStatus.DEAD_LETTERED
-    assert [p.outbox_id for p in store.session.outbound_pending] == ["b", "c"]
-    assert queue.tasks == ["b"]  # the next reply's turn has come
-    [letter] = letters.letters.values()
-    assert (letter.kind, letter.outbox_id, letter.error) == ("send", "a", "provider_5xx")
-
-    provider.fail = False
-    assert worker(send_body("b"), "corr", out(1, "b")) == "sent"
-
-    # Replayed: sent exactly once, however often its replay task is delivered.
-    replayer = DeadLetterReplayer(letters, queue_for_replays := ReplayQueue(), SendClock())
-    done = replayer.replay(letter, "corr")
-    assert done.task_name == "out-a-replay-1" and letters.letters[letter.id].status == "replayed"
-    [task] = queue_for_replays.tasks
-    assert (task.queue, task.target, task.body) == ("outbound", "send_outbound", send_body("a"))
-    replay = attempt(1, queue="atende-outbound", task=task.task_id)
-    assert worker(task.body, "corr", replay) == "sent"
-    assert worker(task.body, "corr", replay) == "already_sent"
-    assert provider.sent.count("a") == 1
+    world = build(dead_letters=recorder)
+    worker = dead_lettering(world.sender.handle, recorders[0], describe_outbound)
+    return world, worker, letters
 
 
 class ReplayQueue:
@@ -418,95 +375,100 @@ class ReplayQueue:
         return True
 
 
-def test_a_reply_still_waiting_for_an_earlier_one_on_its_last_attempt_stops_waiting():
-    worker, store, _queue, _, letters = send_world()
+def replay(world, letters, letter):
+    """An operator's replay, and the attempt its task arrives as."""
+    queue = ReplayQueue()
+    done = DeadLetterReplayer(letters, queue, world.clock).replay(letter, "corr")
+    [task] = queue.tasks
+    assert (task.queue, task.target, task.task_id) == ("outbound", "send_outbound",
+                                                       done.task_name)  # fmt: skip
+    return task.body, attempt(1, queue="atende-outbound", task=task.task_id)
+
+
+def test_a_reply_still_failing_on_the_last_attempt_is_a_dead_letter_and_the_rest_go_on():
+    world, worker, letters = send_world()
+    body = world.commit("a", "b", "c")
+    world.provider.fail("b", *(refused() for _ in range(3)))
+    for number in (1, 2):
+        with pytest.raises(TransientError):
+            worker(body, "corr", out(number))
+    assert letters.letters == {} and world.provider.sent == ["a"]
+
+    assert worker(body, "corr", out(3)) == "already_sent,dead_lettered,sent"
+    assert world.provider.sent == ["a", "c"]  # c no longer waits for b
+    assert world.store.status("b") == OutboxStatus.DEAD_LETTERED
+    [letter] = letters.letters.values()
+    assert (letter.kind, letter.outbox_id, letter.error) == ("send", "b", "provider_5xx")
+    assert (letter.session_id, letter.tenant_id, letter.member) == (SEND_SESSION, "demo", "b")
+    assert OutboundTask.model_validate_json(letter.body).outbox_ids == ("b",)
+    # A redelivered last attempt finds its work done: no second letter, nothing sent again.
+    assert worker(body, "corr", out(3)) == "already_sent,already_dead_lettered,already_sent"
+    assert len(letters.letters) == 1 and world.provider.sent == ["a", "c"]
+
+    # Replayed, b is sent exactly once, however often its replay task is delivered.
+    replayed_body, replayed = replay(world, letters, letter)
+    assert worker(replayed_body, "corr", replayed) == "sent"
+    assert worker(replayed_body, "corr", replayed) == "already_sent"
+    assert world.provider.sent == ["a", "c", "b"]
+    assert letters.letters[letter.id].status == "replayed"
+
+
+def test_replies_still_waiting_for_an_earlier_one_on_the_last_attempt_are_dead_letters_each():
+    world, worker, letters = send_world()
+    first, second = world.commit("a"), world.commit("b", "c")
     with pytest.raises(TransientError):
-        worker(send_body("b"), "corr", out(2, "b"))
-    assert worker(send_body("b"), "corr", out(3, "b")) == "dead_lettered"
-    assert [p.outbox_id for p in store.session.outbound_pending] == ["a", "c"]
-    assert [x.error for x in letters.letters.values()] == ["waiting_for_earlier_reply"]
+        worker(second, "corr", out(2))
+    assert worker(second, "corr", out(3)) == "dead_lettered"
+    assert world.store.status("b") == world.store.status("c") == OutboxStatus.DEAD_LETTERED
+    by_reply = {letter.outbox_id: letter for letter in letters.letters.values()}
+    assert sorted(by_reply) == ["b", "c"]
+    assert {letter.error for letter in by_reply.values()} == {"waiting_for_earlier_reply"}
+
+    # The next turn's reply does not wait for them; each replay sends only its reply.
+    assert world.send(first) == "sent"
+    assert world.send(world.commit("d")) == "sent"
+    for outbox_id in ("b", "c"):
+        replayed_body, replayed = replay(world, letters, by_reply[outbox_id])
+        assert worker(replayed_body, "corr", replayed) == "sent"
+    assert world.provider.sent == ["a", "d", "b", "c"]
 
 
 # -- only an unknown outcome is held for review --------------------------------------------
 
 
-def test_a_refused_send_whose_outcome_could_not_be_recorded_is_sent_again_not_held():
-    worker, store, _, provider, _ = send_world(("a",))
-    real_finish, real_send = store.finish_send, provider.send
-
-    def refused(record):
-        error = ProviderTransientError("HTTP 500", code="provider_5xx")
-        error.attempts, error.failures = 1, ("provider_5xx",)  # the provider answered 500
-        raise error
-
-    provider.send = refused
-
-    def contended(*args, **kwargs):
-        raise TransientError("firestore contention", code="firestore")
-
-    store.finish_send = contended
-    with pytest.raises(TransientError):
-        worker(send_body("a"), "corr", out(1, "a"))
-    assert store.records["a"].status == OutboxStatus.SENDING  # the outcome was not recorded
-    assert store.records["a"].last_call == "refused"  # but what the call did was noted
-
-    store.finish_send, provider.send = real_finish, real_send
-    assert worker(send_body("a"), "corr", out(2, "a")) == "sent"
-    assert provider.sent == ["a"] and store.records["a"].status == OutboxStatus.SENT
-
-
-def test_a_send_the_provider_may_have_accepted_is_held_for_review_not_sent_again():
-    worker, store, _, provider, _ = send_world(("a",))
-    real_finish = store.finish_send
-    store.finish_send = unavailable  # the provider accepted; recording that failed
-    with pytest.raises(TransientError):
-        worker(send_body("a"), "corr", out(1, "a"))
-    store.finish_send = real_finish
-    assert worker(send_body("a"), "corr", out(2, "a")) == "needs_review"
-    assert provider.sent == ["a"]  # once
-
-
 def test_on_the_last_attempt_a_send_that_may_have_gone_out_is_held_not_replayable():
-    worker, store, _, provider, letters = send_world(("a",))
-    real_finish = store.finish_send
-    calls = []
-
-    def fail_first(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise TransientError("firestore", code="firestore")
-        return real_finish(*args, **kwargs)
-
-    store.finish_send = fail_first
-    assert worker(send_body("a"), "corr", out(3, "a")) == "dead_lettered"
-    assert store.records["a"].status == OutboxStatus.NEEDS_REVIEW
+    world, worker, letters = send_world()
+    body = world.commit("a")
+    # The provider accepted; recording that failed.
+    world.store.fail_write(OutboxStatus.SENT, TransientError("firestore", code="firestore"))
+    assert worker(body, "corr", out(3)) == "dead_lettered"
+    assert world.store.status("a") == OutboxStatus.NEEDS_REVIEW
     [letter] = letters.letters.values()
-    DeadLetterReplayer(letters, queue := ReplayQueue(), SendClock()).replay(letter, "corr")
-    replayed = attempt(1, queue="atende-outbound", task=queue.tasks[0].task_id)
-    assert worker(letter.body, "corr", replayed) == "already_needs_review"
-    assert provider.sent == ["a"]
+    replayed_body, replayed = replay(world, letters, letter)
+    assert worker(replayed_body, "corr", replayed) == "already_needs_review"
+    assert world.provider.sent == ["a"]
 
 
 def test_replay_names_stay_stable_until_marked_so_a_rerun_never_enqueues_twice():
-    worker, _store, _, provider, letters = send_world(("a",))
-    provider.fail = True
-    worker(send_body("a"), "corr", out(3, "a"))
+    world, worker, letters = send_world()
+    world.provider.fail("a", refused())
+    worker(world.commit("a"), "corr", out(3))
     [letter] = letters.letters.values()
     queue = ReplayQueue()
     letters.mark_replayed = lambda *args: None  # a crash before the mark
-    first = DeadLetterReplayer(letters, queue, SendClock()).replay(letter, "corr")
-    again = DeadLetterReplayer(letters, queue, SendClock()).replay(letter, "corr")
+    first = DeadLetterReplayer(letters, queue, world.clock).replay(letter, "corr")
+    again = DeadLetterReplayer(letters, queue, world.clock).replay(letter, "corr")
     assert first.task_name == again.task_name and not again.enqueued
     assert len(queue.tasks) == 1
 
 
 def test_the_last_attempt_without_task_headers_is_never_assumed():
-    worker, _store, _, provider, letters = send_world(("a",))
-    provider.fail = True
-    direct = replace(out(3, "a"), task_name="")
+    world, worker, letters = send_world()
+    world.provider.fail("a", refused())
+    direct = replace(out(3), task_name="")
     with pytest.raises(TransientError):
-        worker(send_body("a"), "corr", direct)
-    assert letters.letters == {}
+        worker(world.commit("a"), "corr", direct)
+    assert letters.letters == {} and world.store.status("a") == OutboxStatus.RETRYING
 
 
 def test_each_new_dead_letter_logs_one_line_for_the_metric_with_ids_and_codes_only(

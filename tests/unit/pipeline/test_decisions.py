@@ -16,8 +16,7 @@ from atende.domain.events import (
     ProviderError,
 )
 from atende.domain.messages import TextMessage
-from atende.domain.outbox import OutboxRecord, OutboxStatus, ReplyOrigin
-from atende.domain.session import PendingReply
+from atende.domain.outbox import OutboxRecord, OutboxStatus
 from atende.errors import ProviderPermanentError, ProviderTransientError
 from atende.ports import SendResult
 from atende.process_inbound.decisions import (
@@ -28,7 +27,7 @@ from atende.process_inbound.decisions import (
 )
 from atende.process_inbound.statuses import decide_status
 from atende.send_outbound import decisions as send_decision
-from atende.send_outbound.decisions import SendContext, decide_send
+from atende.send_outbound.decisions import SendContext, decide_send, waits_for
 from atende.tenants.tenant_config import DEFAULT_CONFIG
 
 GREETING = DEFAULT_CONFIG.messages.greeting
@@ -79,9 +78,9 @@ def test_first_message_creates_the_session_two_ordered_replies_and_an_audit_trai
     assert [r.message.body for r in decision.outbox] == [GREETING, TRIAGE_QUESTION]
     assert [r.reply_index for r in decision.outbox] == [0, 1]
     assert decision.outbox[0].order_key < decision.outbox[1].order_key
-    assert [p.outbox_id for p in decision.session.outbound_pending] == [
-        r.id for r in decision.outbox
-    ]
+    # Each reply is sent after the one before it; the session knows the last one.
+    assert [r.after for r in decision.outbox] == [None, decision.outbox[0].id]
+    assert decision.session.last_reply_id == decision.outbox[1].id
     assert all(
         r.recipient == "5511999990000" and r.status == OutboxStatus.PENDING for r in decision.outbox
     )
@@ -169,7 +168,7 @@ def record(status=OutboxStatus.PENDING, **fields) -> OutboxRecord:
         reply_index=0,
         order_key=fields.pop("order_key", "1"),
         status=status,
-        created_at=NOW,
+        created_at=fields.pop("created_at", NOW),
         updated_at=NOW,
         expire_at=NOW + timedelta(days=30),
         **fields,
@@ -223,44 +222,36 @@ def test_a_status_for_a_message_we_never_sent_is_audited_only():
 SEND_CTX = SendContext(now=NOW, max_order_wait=timedelta(minutes=5))
 
 
-def session_with(*pending):
-    decision = decide_message(None, inbound(), ConversationEngine(), CTX)
-    return decision.session.model_copy(update={"outbound_pending": tuple(pending)})
-
-
 def test_a_settled_record_is_never_sent_again():
     for settled in (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.NEEDS_REVIEW):
-        assert decide_send(record(settled), None, SEND_CTX).action == "done"
-    assert decide_send(None, None, SEND_CTX).action == "done"
+        assert decide_send(record(settled), SEND_CTX).action == "done"
+    assert decide_send(None, SEND_CTX).action == "done"
 
 
 def test_a_record_found_mid_send_is_held_for_review_not_resent():
-    gate = decide_send(record(OutboxStatus.SENDING), session_with(), SEND_CTX)
+    gate = decide_send(record(OutboxStatus.SENDING), SEND_CTX)
     assert gate.action == "hold"
     assert gate.record.status == OutboxStatus.NEEDS_REVIEW
     assert gate.audit[0].kind == AuditKind.REVIEW_REQUIRED
 
 
-def test_a_reply_waits_for_an_earlier_unsettled_reply_of_its_session():
-    earlier = PendingReply(outbox_id="o0", order_key="0", queued_at=NOW)
-    mine = PendingReply(outbox_id="o1", order_key="1", queued_at=NOW)
-    assert decide_send(record(), session_with(earlier, mine), SEND_CTX).action == "wait"
-    assert (
-        decide_send(record(id="o0", order_key="0"), session_with(earlier, mine), SEND_CTX).action
-        == "send"
-    )
+def test_a_reply_waits_for_the_unsettled_reply_before_it():
+    earlier = record(id="o0", order_key="0")
+    mine = record(after="o0")
+    assert waits_for(mine, earlier, SEND_CTX) == (True, ())
+    assert waits_for(mine, record(OutboxStatus.SENT, id="o0"), SEND_CTX) == (False, ())
+    assert waits_for(mine, None, SEND_CTX) == (False, ())  # expired, or never written
 
 
 def test_a_reply_stops_waiting_after_the_maximum_wait_and_says_so():
-    stale = PendingReply(outbox_id="o0", order_key="0", queued_at=NOW - timedelta(minutes=10))
-    mine = PendingReply(outbox_id="o1", order_key="1", queued_at=NOW)
-    gate = decide_send(record(), session_with(stale, mine), SEND_CTX)
-    assert gate.action == "send"
-    assert gate.audit[0].kind == AuditKind.ORDER_BYPASSED
+    stale = record(id="o0", order_key="0", created_at=NOW - timedelta(minutes=10))
+    waiting, audit = waits_for(record(after="o0"), stale, SEND_CTX)
+    assert not waiting
+    assert audit[0].kind == AuditKind.ORDER_BYPASSED and audit[0].detail == {"waited_for": "o0"}
 
 
 def test_claiming_marks_the_record_sending():
-    gate = decide_send(record(), session_with(), SEND_CTX)
+    gate = decide_send(record(), SEND_CTX)
     assert gate.record.status == OutboxStatus.SENDING and gate.record.version == 1
 
 
@@ -294,16 +285,3 @@ def test_permanent_failure_marks_failed_and_transient_marks_retrying():
 def test_a_failure_never_overwrites_a_send_a_status_webhook_confirmed():
     confirmed = record(OutboxStatus.SENT)
     assert send_decision.failed(confirmed, NOW, ProviderTransientError("x")) == confirmed
-
-
-@pytest.mark.parametrize(
-    ("origin", "action"),
-    [(ReplyOrigin.BOT, "suppress"), (ReplyOrigin.AGENT, "send"), (ReplyOrigin.NOTICE, "send")],
-)
-def test_an_opted_out_contact_gets_no_automated_reply_but_agents_and_notices_go_out(origin, action):
-    opted_out = session_with().model_copy(update={"opted_out": True})
-    gate = decide_send(record(origin=origin), opted_out, SEND_CTX)
-    assert gate.action == action
-    if action == "suppress":
-        assert gate.record.status == OutboxStatus.SUPPRESSED and gate.record.settled
-        assert gate.audit[0].detail == {"outcome": "suppressed", "reason": "opted_out"}

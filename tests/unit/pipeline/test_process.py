@@ -20,9 +20,10 @@ from atende.domain.events import (
     ReactionReceived,
     VideoPublished,
 )
+from atende.domain.outbox import OutboxStatus, ReplyOrigin
 from atende.errors import TransientError
 from atende.fsm.states import State
-from atende.ports import CalendarChanges
+from atende.ports import CalendarChanges, Committed
 from atende.process_inbound.conversation_deps import AiStep, ConversationDeps
 from atende.process_inbound.decisions import HoldNotElapsedError
 from atende.process_inbound.processor import InboundProcessor
@@ -65,7 +66,7 @@ class MemoryStore:
         finally:
             self.in_transaction = False
         uow.commit()
-        return result
+        return Committed(result, self.clock.now())
 
     def act(self, key, dedupe, session_id, decide):
         current = self.sessions.get(session_id)
@@ -113,6 +114,10 @@ class MemoryUnitOfWork:
     def handoffs(self):
         return _Adder(self.staged_handoffs, {}, key=lambda record: record.session_id)
 
+    @property
+    def dedupe(self):
+        return _Dedupe(self)
+
     def get(self, session_id):
         return self.store.sessions.get(session_id)
 
@@ -127,21 +132,37 @@ class MemoryUnitOfWork:
         return None
 
     def commit(self):
+        self.store.dedupe.update(getattr(self, "staged_dedupe", {}))
         self.store.sessions.update(self.staged_sessions)
         self.store.outbox.update(self.staged_outbox)
         self.store.audit.extend(self.staged_audit)
         self.store.handoffs.update(self.staged_handoffs)
 
 
+class _Dedupe:
+    def __init__(self, uow):
+        self.uow = uow
+
+    def seen(self, key):
+        return self.uow.store._duplicate(key)
+
+    def add(self, key, record):
+        self.uow.__dict__.setdefault("staged_dedupe", {})[key] = record
+
+
 class _Adder:
     def __init__(self, staged, existing, key=lambda record: record.id):
         self.staged, self.existing, self.key = staged, existing, key
+
+    def get(self, key):
+        return self.staged.get(key, self.existing.get(key))
 
     def add(self, record):
         assert self.key(record) not in self.existing, "created twice"
         self.staged[self.key(record)] = record
 
-    save = add
+    def save(self, record):
+        self.staged[self.key(record)] = record
 
 
 class Tenants:
@@ -412,11 +433,11 @@ def test_an_appointment_sends_its_notice_where_the_contact_talks_to_us_once():
     ]
     assert notices[0].channel == "whatsapp" and notices[0].recipient == CONTACT
     assert store.sessions[SESSION].activity_seq == seq  # an appointment is not activity
-    # Queued behind the greeting's replies (not sent in this test): send_outbound enqueues
-    # it when they settle; the session's first unsettled reply has its task.
-    pending = [p.outbox_id for p in store.sessions[SESSION].outbound_pending]
-    assert pending[-1] == notices[0].id
-    assert any(t.task_id == keys.outbound_task_id(pending[0]) for t in queue.tasks)
+    # Sent after the greeting's replies (`after`), by a send task of its own.
+    greeting = [r for r in store.outbox.values() if r.inbound_event_id == "wamid.1"]
+    assert notices[0].after == max(greeting, key=lambda r: r.order_key).id
+    assert store.sessions[SESSION].last_reply_id == notices[0].id
+    assert any(t.task_id == keys.outbound_task_id(notices[0].id) for t in queue.tasks)
     cancelled = appointment(CalendarEventCancelled, version="2")
     assert processor.handle(inbound(cancelled), "corr") == "appointment_notified"
     details = [e.detail for e in store.audit if e.kind == AuditKind.APPOINTMENT]
@@ -488,3 +509,17 @@ def test_a_transient_failure_in_a_batch_retries_it_after_the_other_events_are_do
     assert len(store.sessions[SESSION].inbox) == 2  # the first and the third went in
     assert processor.handle(body, "corr") == "admitted=1,present=2"
     assert len(store.sessions[SESSION].inbox) == 3
+
+
+def test_an_opt_out_suppresses_the_automated_replies_not_yet_sent_in_its_own_transaction():
+    processor, store, _queue, clock, _ai = build()
+    say(processor, clock, text("wamid.1", "Oi"))
+    greeting = {r.id for r in store.outbox.values()}
+    assert {r.status for r in store.outbox.values()} == {OutboxStatus.PENDING}  # not sent yet
+    say(processor, clock, text("wamid.2", "parar", at=T0 + timedelta(seconds=5)))
+    records = store.outbox.values()
+    assert {r.status for r in records if r.id in greeting} == {OutboxStatus.SUPPRESSED}
+    [confirmation] = [r for r in records if r.id not in greeting]
+    assert confirmation.origin == ReplyOrigin.NOTICE and confirmation.status == OutboxStatus.PENDING
+    suppressed = [e for e in store.audit if e.detail.get("outcome") == "suppressed"]
+    assert sorted(e.outbox_id for e in suppressed) == sorted(greeting)

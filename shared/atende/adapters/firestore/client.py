@@ -38,6 +38,13 @@ def is_transient(error: BaseException) -> bool:
 def run_transaction(client: Any, body: Callable[[Any], T]) -> T:
     """Run `body` in a transaction, retried on conflict; infrastructure trouble that
     outlasts the retries becomes a TransientError (the task is retried later)."""
+    result, _ = run_transaction_at(client, body)
+    return result
+
+
+def run_transaction_at(client: Any, body: Callable[[Any], T]) -> tuple[T, Any]:
+    """`run_transaction`, with the commit's time: the update time of every document the
+    transaction wrote (None when it wrote nothing)."""
     from google.cloud import firestore
 
     transaction = client.transaction(max_attempts=TRANSACTION_ATTEMPTS)
@@ -49,4 +56,4 @@ def run_transaction(client: Any, body: Callable[[Any], T]) -> T:
         if is_transient(error) or (error.__cause__ is not None and is_transient(error.__cause__)):
             raise TransientError("firestore unavailable or contended", code="firestore") from error
         raise
-    return result
+    return result, getattr(transaction, "commit_time", None)

@@ -1,20 +1,18 @@
-"""Outbound side of Firestore: claim a record for sending, record its outcome, keep the
-session's reply order."""
+"""The outbox outside a unit of work: reads, and the send's writes that need no read (an
+update-time precondition instead: the record is exactly as the task last saw it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from atende.adapters.firestore import codec
-from atende.adapters.firestore.client import run_transaction
+from atende.adapters.firestore.client import is_transient
 from atende.domain.audit import AuditEntry
 from atende.domain.outbox import CallOutcome, OutboxRecord
 from atende.domain.session import Session
-from atende.errors import PermanentError
-from atende.ports import Clock, FinishedSend, SendGate
+from atende.errors import TransientError
+from atende.ports import Clock
 
 
 class FirestoreOutboxStore:
@@ -25,82 +23,30 @@ class FirestoreOutboxStore:
     def _ref(self, collection: str, key: str) -> Any:
         return self._db.collection(collection).document(key)
 
-    def _save(self, transaction: Any, snapshot: Any, document: dict[str, Any]) -> None:
-        option = self._db.write_option(last_update_time=snapshot.update_time)
-        transaction.update(snapshot.reference, document, option=option)
-
-    def _release(self, transaction: Any, session_snap: Any, outbox_id: str) -> Session | None:
-        """Take the record out of the session's reply order; the session as saved."""
-        if not session_snap.exists:
-            return None
-        session = Session.model_validate(session_snap.to_dict())
-        if all(item.outbox_id != outbox_id for item in session.outbound_pending):
-            return session
-        released = session.without_pending(outbox_id).next_version(self._clock.now())
-        self._save(transaction, session_snap, codec.to_document(released))
-        return released
-
-    def _audit(self, transaction: Any, entries: tuple[AuditEntry, ...]) -> None:
-        codec.write_audit(self._db, transaction, entries)
-
     def get(self, outbox_id: str) -> OutboxRecord | None:
         snapshot = self._ref(codec.OUTBOX, outbox_id).get()
         return OutboxRecord.model_validate(snapshot.to_dict()) if snapshot.exists else None
 
-    def begin_send(
-        self,
-        outbox_id: str,
-        decide: Callable[[OutboxRecord | None, Session | None], SendGate],
-    ) -> SendGate:
-        def body(transaction: Any) -> SendGate:
-            record_snap = self._ref(codec.OUTBOX, outbox_id).get(transaction=transaction)
-            if not record_snap.exists:
-                return decide(None, None)
-            record = OutboxRecord.model_validate(record_snap.to_dict())
-            session_snap = self._ref(codec.SESSIONS, record.session_id).get(transaction=transaction)
-            session = (
-                Session.model_validate(session_snap.to_dict()) if session_snap.exists else None
-            )
-            gate = decide(record, session)
-            if gate.action in ("send", "hold", "suppress") and gate.record is not None:
-                self._save(transaction, record_snap, codec.to_document(gate.record))
-            if gate.action in ("hold", "suppress") or record.settled:
-                # Settled elsewhere too (a status webhook confirming a send we could not
-                # record): later replies of the session must not wait for it.
-                session = self._release(transaction, session_snap, outbox_id)
-            self._audit(transaction, gate.audit)
-            return replace(gate, pending=session.outbound_pending if session else ())
+    def put_if_unchanged(
+        self, record: OutboxRecord, since: datetime, audit: tuple[AuditEntry, ...] = ()
+    ) -> datetime | None:
+        """One commit, no read: the update-time precondition is the version check."""
+        from google.api_core.exceptions import FailedPrecondition, NotFound
 
-        gate: SendGate = run_transaction(self._db, body)
-        return gate
-
-    def finish_send(
-        self,
-        outbox_id: str,
-        apply: Callable[[OutboxRecord], OutboxRecord],
-        *,
-        release: bool,
-        audit: tuple[AuditEntry, ...],
-    ) -> FinishedSend:
-        def body(transaction: Any) -> FinishedSend:
-            record_snap = self._ref(codec.OUTBOX, outbox_id).get(transaction=transaction)
-            if not record_snap.exists:
-                raise PermanentError("outbox record vanished", code="outbox_missing")
-            record = OutboxRecord.model_validate(record_snap.to_dict())
-            session_snap = self._ref(codec.SESSIONS, record.session_id).get(transaction=transaction)
-            updated = apply(record)
-            self._save(transaction, record_snap, codec.to_document(updated))
-            if release:
-                session = self._release(transaction, session_snap, outbox_id)
-            elif session_snap.exists:
-                session = Session.model_validate(session_snap.to_dict())
-            else:
-                session = None
-            self._audit(transaction, audit)
-            return FinishedSend(updated, session.outbound_pending if session else ())
-
-        finished: FinishedSend = run_transaction(self._db, body)
-        return finished
+        batch = self._db.batch()
+        option = self._db.write_option(last_update_time=since)
+        batch.update(self._ref(codec.OUTBOX, record.id), codec.to_document(record), option=option)
+        codec.write_audit(self._db, batch, audit)
+        try:
+            results = batch.commit()
+        except (FailedPrecondition, NotFound):
+            return None
+        except Exception as error:
+            if is_transient(error):
+                raise TransientError("firestore unavailable", code="firestore") from error
+            raise
+        update_time: datetime = results[0].update_time
+        return update_time
 
     def note_call(self, outbox_id: str, call: CallOutcome, error: str, at: datetime) -> None:
         """A field update of the record alone, no read and no session: what a failed send

@@ -1,0 +1,132 @@
+"""Writing a decision in a unit of work, and acting once on a session for a request that
+has its own dedupe key (an agent's request, a calendar change): what processing and the
+agent desk share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from atende.domain import keys
+from atende.domain.audit import AuditEntry, AuditKind
+from atende.domain.dedupe import DedupeRecord
+from atende.domain.outbox import OutboxRecord, OutboxStatus, ReplyOrigin
+from atende.domain.session import Session
+from atende.ports import InboundDecision, UnitOfWork, UnitsOfWork
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one unit of work wrote for a decision: the session as saved, and the replies."""
+
+    session: Session
+    outbox: tuple[OutboxRecord, ...]
+
+
+def write(uow: UnitOfWork, decision: InboundDecision, before: Session | None) -> Written:
+    """Everything a decision changed, in the unit of work, between the crash tests'
+    checkpoints. A contact who has just opted out gets no more automated replies: this
+    turn's and the earlier ones not yet sent are suppressed here, in the same transaction
+    (so a send never needs to read the session)."""
+    suppressed, outbox = _opt_out(uow, decision, before)
+    uow.checkpoint("process.after_dedupe")
+    saved = uow.sessions.save(decision.session)
+    uow.checkpoint("process.after_session_save")
+    for record in outbox:
+        uow.outbox.add(record)
+    for record in suppressed:
+        uow.outbox.save(record)
+    uow.checkpoint("process.after_outbox_write")
+    uow.audit(decision.audit + tuple(suppression_entry(r) for r in (*suppressed, *outbox)
+                                     if r.status == OutboxStatus.SUPPRESSED))  # fmt: skip
+    if decision.handoff is not None:
+        uow.handoffs.save(decision.handoff)
+    return Written(saved, outbox)
+
+
+#: How far back an opt-out looks for automated replies not yet sent.
+MAX_SUPPRESSED = 50
+
+
+def _opt_out(
+    uow: UnitOfWork, decision: InboundDecision, before: Session | None
+) -> tuple[list[OutboxRecord], tuple[OutboxRecord, ...]]:
+    """For a contact who opted out in this decision: the earlier unsettled automated replies
+    (read back along `after`, before any write), suppressed; and this decision's replies,
+    its automated ones created suppressed."""
+    session = decision.session
+    if not session.opted_out:
+        return [], decision.outbox
+    now = session.updated_at
+    outbox = tuple(suppressed(r, now) if r.origin == ReplyOrigin.BOT else r
+                   for r in decision.outbox)  # fmt: skip
+    if before is None or before.opted_out:
+        return [], outbox
+    earlier: list[OutboxRecord] = []
+    last = before.last_reply_id
+    while last is not None and len(earlier) < MAX_SUPPRESSED:
+        record = uow.outbox.get(last)
+        if record is None or record.settled:
+            break
+        if record.origin == ReplyOrigin.BOT and record.status == OutboxStatus.PENDING:
+            earlier.append(suppressed(record, now))
+        last = record.after
+    return earlier, outbox
+
+
+def suppressed(record: OutboxRecord, now: datetime) -> OutboxRecord:
+    """An automated reply the contact asked not to get: settled, never sent."""
+    return record.changed(OutboxStatus.SUPPRESSED, at=now, detail="opted_out")
+
+
+def suppression_entry(record: OutboxRecord) -> AuditEntry:
+    return AuditEntry(
+        kind=AuditKind.SEND_OUTCOME,
+        at=record.updated_at,
+        channel=record.channel,
+        tenant_id=record.tenant_id,
+        session_id=record.session_id,
+        event_id=keys.event_ref(record.channel, record.inbound_event_id),
+        outbox_id=record.id,
+        detail={"outcome": "suppressed", "reason": "opted_out"},
+    )
+
+
+@dataclass(frozen=True)
+class Acted:
+    outcome: Literal["applied", "duplicate", "no_session"]
+    #: The session as it is now (None: there is none).
+    session: Session | None
+    #: What this request wrote (None: nothing, a duplicate or no session).
+    written: Written | None = None
+    #: When it was committed (the replies' update time).
+    at: datetime | None = None
+
+
+def act_once(
+    units: UnitsOfWork,
+    key: str,
+    dedupe: DedupeRecord,
+    session_id: str,
+    decide: Callable[[Session], InboundDecision],
+) -> Acted:
+    """In one unit of work: the session, and whether the request at `key` was done before
+    (a duplicate changes nothing); otherwise what `decide` returns, with the dedupe record.
+    An error `decide` raises leaves nothing written."""
+
+    def work(uow: UnitOfWork) -> Acted:
+        current = uow.sessions.get(session_id)
+        if current is None:
+            return Acted("no_session", None)
+        if uow.dedupe.seen(key):
+            return Acted("duplicate", current)
+        decision = decide(current)
+        written = write(uow, decision, current)
+        uow.dedupe.add(key, dedupe)
+        return Acted("applied", written.session, written)
+
+    committed = units.run(work)
+    acted = committed.result
+    return Acted(acted.outcome, acted.session, acted.written, committed.at)
