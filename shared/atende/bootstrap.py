@@ -24,7 +24,6 @@ from atende.ports import (
     Checkpoints,
     Clock,
     DeadLetterStore,
-    InboundStore,
     OutboxStore,
     ProviderApi,
     ProviderSender,
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
     # Imported where they are built: a webhook instance never loads the processing
     # pipeline (nor a worker the webhook's), which keeps each cold start to its own code.
     from atende.adapters.firestore.agent_tokens import FirestoreAgentTokens
-    from atende.adapters.firestore.inbound_store import FirestoreInboundStore
     from atende.adapters.firestore.outbox_store import FirestoreOutboxStore
     from atende.agent_reply.desk import AgentDesk
     from atende.domain.task_attempt import TaskAttempt
@@ -302,25 +300,17 @@ class Container:
 
     # -- use cases -----------------------------------------------------------------------
     @property
-    def inbound_store(self) -> InboundStore:
-        return self._firestore_inbound
-
-    @property
     def units_of_work(self) -> UnitsOfWork:
-        """The units of work processing drives: the same Firestore adapter."""
-        return self._firestore_inbound
-
-    @property
-    def _firestore_inbound(self) -> FirestoreInboundStore:
-        from atende.adapters.firestore.inbound_store import FirestoreInboundStore
+        """The units of work the use cases drive (one Firestore transaction each)."""
+        from atende.adapters.firestore.unit_of_work import FirestoreUnitsOfWork
 
         def retention(tenant_id: str) -> timedelta:
             # The instance's one tenant cache: no second reader of the same documents.
             return self.tenants.get(tenant_id).session_retention
 
         return self._once(
-            "inbound_store",
-            lambda: FirestoreInboundStore(
+            "units_of_work",
+            lambda: FirestoreUnitsOfWork(
                 self.firestore, self.clock, self.checkpoints, retention=retention
             ),
         )
@@ -435,7 +425,6 @@ class Container:
             from atende.tasks.follow_ups import FollowUps
 
             return AgentDesk(
-                self.inbound_store,
                 self.units_of_work,
                 self.tenants,
                 FollowUps(self.task_queue),
@@ -460,7 +449,6 @@ class Container:
                 ai_settings = AiSettings()
                 step = AiStep(ai, ai_settings.history_chars, ai_settings.model)
             return InboundProcessor(
-                self.inbound_store,
                 self.units_of_work,
                 self.task_queue,
                 ConversationEngine(),

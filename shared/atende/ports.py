@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from atende.domain.audit import AuditEntry
     from atende.domain.comment import CommentRecord
     from atende.domain.dedupe import DedupeRecord
-    from atende.domain.events import StatusEvent
     from atende.domain.handoff import HandoffRecord
     from atende.domain.outbox import OutboxRecord
     from atende.domain.session import Session
@@ -128,35 +127,6 @@ class ProviderSender(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class InboundDecision:
-    """What answering a session's inbox decided: all saved in one transaction, the dedupe
-    records of the answered messages included."""
-
-    session: Session
-    outbox: tuple[OutboxRecord, ...] = ()
-    audit: tuple[AuditEntry, ...] = ()
-    dedupe: tuple[tuple[str, DedupeRecord], ...] = ()
-    #: Written to `handoffs/{session id}` when the session's handoff changed.
-    handoff: HandoffRecord | None = None
-
-
-@dataclass(frozen=True)
-class CommentReply:
-    comment: CommentRecord
-    outbox: OutboxRecord
-    audit: tuple[AuditEntry, ...] = ()
-
-
-ActOutcome = Literal["applied", "duplicate", "no_session"]
-
-
-@dataclass(frozen=True)
-class StatusDecision:
-    record: OutboxRecord | None
-    audit: tuple[AuditEntry, ...] = ()
-
-
 class SessionRepository(Protocol):
     def get(self, session_id: str) -> Session | None:
         """The session, read within the unit of work (its save is checked against this
@@ -180,6 +150,24 @@ class OutboxRepository(Protocol):
 
     def save(self, record: OutboxRecord) -> None:
         """Write a record read before, version-checked."""
+        ...
+
+    def by_provider_message_id(self, channel: str, provider_message_id: str) -> OutboxRecord | None:
+        """The record the provider knows by this id (read within the unit of work)."""
+        ...
+
+
+class CommentRepository(Protocol):
+    def get(self, comment_id: str) -> CommentRecord | None:
+        """The comment, read within the unit of work (its save is checked against it)."""
+        ...
+
+    def save(self, comment: CommentRecord) -> None:
+        """Write a comment read before, version-checked."""
+        ...
+
+    def put(self, comment: CommentRecord) -> None:
+        """Write a comment as received (a redelivery writes the same)."""
         ...
 
 
@@ -211,6 +199,9 @@ class UnitOfWork(Protocol):
     @property
     def dedupe(self) -> DedupeRepository: ...
 
+    @property
+    def comments(self) -> CommentRepository: ...
+
     def audit(self, entries: tuple[AuditEntry, ...]) -> None:
         """Committed with the rest, as one audit document per unit of work."""
         ...
@@ -237,51 +228,6 @@ class UnitsOfWork(Protocol):
         """Run `work` in one transaction and commit what it wrote. `work` may run more than
         once (a conflict re-runs it on fresh reads), so it has no other side effect."""
         ...
-
-
-class InboundStore(Protocol):
-    def record_event(
-        self,
-        key: str,
-        dedupe: DedupeRecord,
-        audit: tuple[AuditEntry, ...],
-        comment: CommentRecord | None = None,
-    ) -> bool:
-        """Dedupe an event that changes no session (keeping the comment it carries, if any);
-        False for a duplicate."""
-        ...
-
-    def reply_to_comment(
-        self,
-        key: str,
-        dedupe: DedupeRecord,
-        comment_id: str,
-        decide: Callable[[CommentRecord], CommentReply],
-    ) -> tuple[ActOutcome, CommentRecord | None]:
-        """Atomically: a request done before at `key` is "duplicate"; otherwise save the reply
-        `decide` returns (outbox record, updated comment, audit) with the dedupe record."""
-        ...
-
-    def apply_status(
-        self,
-        key: str,
-        dedupe: DedupeRecord,
-        event: StatusEvent,
-        decide: Callable[[OutboxRecord | None], StatusDecision],
-    ) -> bool:
-        """Atomically dedupe a status event and update the outbox record it refers to."""
-        ...
-
-
-@dataclass(frozen=True)
-class SendGate:
-    """What sending decided about one reply before calling the provider."""
-
-    #: "send": claimed (status sending); "hold": found mid-send, held for review;
-    #: "done": settled already (sent, failed, held, suppressed by an opt-out, dead-lettered).
-    action: Literal["send", "done", "hold"]
-    record: OutboxRecord | None
-    audit: tuple[AuditEntry, ...] = ()
 
 
 class OutboxStore(Protocol):

@@ -20,8 +20,8 @@ from tests.integration.uow_steps import steps_admit, steps_answer
 
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore.agent_tokens import FirestoreAgentTokens, register_dev_token
-from atende.adapters.firestore.inbound_store import FirestoreInboundStore
 from atende.adapters.firestore.tenant_store import FirestoreTenantStore
+from atende.adapters.firestore.unit_of_work import FirestoreUnitsOfWork
 from atende.bootstrap import Container, reset_container
 from atende.config import Settings
 from atende.conversation.engine import ConversationEngine
@@ -72,7 +72,7 @@ def id_token_as_cloud_run_forwards_it() -> str:
 
 def hand_off(db: Any, tenant: str) -> str:
     """A conversation of `tenant` where the contact asked for a person; its session id."""
-    store = FirestoreInboundStore(db, Clock(), NoCheckpoints())
+    store = FirestoreUnitsOfWork(db, Clock(), NoCheckpoints())
     config = FirestoreTenantStore(db, ttl_seconds=0).get(tenant)
     session = keys.session_id(tenant, "whatsapp", CONTACT)
     now = datetime.now(UTC)

@@ -9,8 +9,8 @@ from tests.integration.uow_steps import steps_admit
 
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore.dead_letters import FirestoreDeadLetterStore
-from atende.adapters.firestore.inbound_store import FirestoreInboundStore
 from atende.adapters.firestore.outbox_store import FirestoreSessionReader
+from atende.adapters.firestore.unit_of_work import FirestoreUnitsOfWork
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
 from atende.domain.dead_letter import DeadLetter, DeadLetterStatus, dead_letter_id
@@ -76,7 +76,7 @@ def test_a_replay_is_marked_on_the_letter_which_is_kept(db):
 
 def test_a_poison_message_leaves_its_inbox_and_becomes_a_dead_letter_in_one_step(db):
     clock = FixedClock()
-    inbound = FirestoreInboundStore(db, clock, NoCheckpoints())
+    inbound = FirestoreUnitsOfWork(db, clock, NoCheckpoints())
     ctx = DecisionContext(tenant_id="demo", session_id=SESSION, now=T0,
                           outbox_ttl=timedelta(days=30), dedupe_ttl=timedelta(days=7),
                           hold=timedelta(seconds=1))  # fmt: skip

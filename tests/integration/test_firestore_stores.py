@@ -7,14 +7,14 @@ import pytest
 from tests.integration.uow_steps import steps_admit, steps_answer
 
 from atende.adapters.checkpoints import NoCheckpoints
-from atende.adapters.firestore.inbound_store import FirestoreInboundStore
 from atende.adapters.firestore.outbox_store import FirestoreOutboxStore, FirestoreSessionReader
+from atende.adapters.firestore.unit_of_work import FirestoreUnitsOfWork
 from atende.conversation.engine import ConversationEngine
 from atende.domain import keys
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import MessageKind, MessageReceived, MessageSent
+from atende.process_inbound.acting import apply_status_once
 from atende.process_inbound.decisions import DecisionContext, admit_message, answer_inbox
-from atende.process_inbound.statuses import decide_status
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -79,7 +79,7 @@ def count(db, collection):
 
 
 def test_an_event_processed_twice_is_a_duplicate_the_second_time(db):
-    store = FirestoreInboundStore(db, FixedClock(), NoCheckpoints())
+    store = FirestoreUnitsOfWork(db, FixedClock(), NoCheckpoints())
     first, answered = process(store, message())
     second, _ = process(store, message())
     assert (first, second) == ("admitted", "duplicate")
@@ -90,7 +90,7 @@ def test_an_event_processed_twice_is_a_duplicate_the_second_time(db):
 
 def test_a_message_redelivered_days_later_is_still_refused_by_its_session(db):
     clock = FixedClock()
-    store = FirestoreInboundStore(db, clock, NoCheckpoints())
+    store = FirestoreUnitsOfWork(db, clock, NoCheckpoints())
     process(store, message(), clock)
     clock.value = T0 + timedelta(days=8)
     again, _ = process(store, message(), clock)
@@ -103,27 +103,27 @@ def test_a_message_redelivered_days_later_is_still_refused_by_its_session(db):
     ["process.after_dedupe", "process.after_session_save", "process.after_outbox_write"],
 )
 def test_a_crash_inside_the_answer_transaction_leaves_nothing_behind(db, checkpoint):
-    crashing = FirestoreInboundStore(db, FixedClock(), CrashAt(checkpoint))
+    crashing = FirestoreUnitsOfWork(db, FixedClock(), CrashAt(checkpoint))
     with pytest.raises(RuntimeError):
         process(crashing, message())
     session = FirestoreSessionReader(db).get(keys.session_id("demo", "whatsapp", "5511999990000"))
     assert [p.event.message_id for p in session.inbox] == ["wamid.A"]  # admitted, not answered
     assert (count(db, "dedupe"), count(db, "outbox"), count(db, "audit")) == (0, 0, 0)
-    healthy = FirestoreInboundStore(db, FixedClock(), NoCheckpoints())
+    healthy = FirestoreUnitsOfWork(db, FixedClock(), NoCheckpoints())
     admission, answered = process(healthy, message())
     assert admission == "present" and answered.last_reply_id is not None
     assert count(db, "outbox") == 2 and count(db, "dedupe") == 0
 
 
 def test_two_concurrent_writers_on_one_session_lose_no_update(db):
-    store = FirestoreInboundStore(db, FixedClock(), NoCheckpoints())
+    store = FirestoreUnitsOfWork(db, FixedClock(), NoCheckpoints())
     process(store, message("wamid.0"))  # the session exists: both writers update it
     errors = []
 
     def write(message_id, second):
         try:
             process(
-                FirestoreInboundStore(db, FixedClock(), NoCheckpoints()),
+                FirestoreUnitsOfWork(db, FixedClock(), NoCheckpoints()),
                 message(message_id, at=T0 + timedelta(seconds=second)),
             )
         except Exception as error:  # pragma: no cover - reported below
@@ -154,7 +154,7 @@ def test_two_concurrent_writers_on_one_session_lose_no_update(db):
 
 
 def test_a_status_finds_its_record_by_callback_data_or_provider_id_and_applies_once(db):
-    store = FirestoreInboundStore(db, FixedClock(), NoCheckpoints())
+    store = FirestoreUnitsOfWork(db, FixedClock(), NoCheckpoints())
     _, answered = process(store, message())
     target = FirestoreOutboxStore(db, FixedClock()).get(answered.last_reply_id)
     db.collection("outbox").document(target.id).update(
@@ -181,11 +181,7 @@ def test_a_status_finds_its_record_by_callback_data_or_provider_id_and_applies_o
     for callback in (None, target.id):
         event = status(callback)
         key = keys.dedupe_key("whatsapp", "demo", event.event_id + str(callback))
-        assert store.apply_status(
-            key, dedupe, event, lambda record, event=event: decide_status(record, event, T0, "demo")
-        )
+        assert apply_status_once(store, key, dedupe, event, "demo", T0)
         stored = db.collection("outbox").document(target.id).get().to_dict()
         assert stored["delivery_status"] == "message_sent"
-    assert not store.apply_status(
-        key, dedupe, event, lambda record: decide_status(record, event, T0, "demo")
-    )
+    assert not apply_status_once(store, key, dedupe, event, "demo", T0)

@@ -10,8 +10,8 @@ from tests.integration.uow_steps import steps_admit, steps_answer_committed
 
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore.dead_letters import FirestoreDeadLetterStore
-from atende.adapters.firestore.inbound_store import FirestoreInboundStore
 from atende.adapters.firestore.outbox_store import FirestoreOutboxStore
+from atende.adapters.firestore.unit_of_work import FirestoreUnitsOfWork
 from atende.conversation.engine import ConversationEngine
 from atende.domain import keys
 from atende.domain.outbox import OutboxStatus
@@ -62,7 +62,7 @@ class CountingUnits:
 def answered(db, text="Oi", message_id="wamid.A", clock=None):
     """A message admitted and answered as processing does it; the send task it enqueues."""
     clock = clock or FixedClock()
-    store = FirestoreInboundStore(db, clock, NoCheckpoints())
+    store = FirestoreUnitsOfWork(db, clock, NoCheckpoints())
     ctx = DecisionContext(
         tenant_id="demo",
         session_id=SESSION,

@@ -10,10 +10,9 @@ from tests.integration.uow_steps import steps_admit, steps_answer
 
 from atende.adapters.checkpoints import NoCheckpoints
 from atende.adapters.firestore import codec, doc_size
-from atende.adapters.firestore.inbound_store import FirestoreInboundStore
 from atende.adapters.firestore.outbox_store import FirestoreSessionReader
 from atende.adapters.firestore.tenant_store import FirestoreTenantStore
-from atende.adapters.firestore.unit_of_work import SessionUnwritableError
+from atende.adapters.firestore.unit_of_work import FirestoreUnitsOfWork, SessionUnwritableError
 from atende.conversation.engine import ConversationEngine
 from atende.domain import bounds, keys
 from atende.domain.events import MessageKind, MessageReceived
@@ -60,7 +59,7 @@ def context(now: datetime) -> DecisionContext:
     )
 
 
-def admit(store: FirestoreInboundStore, event: MessageReceived, now: datetime) -> str:
+def admit(store: FirestoreUnitsOfWork, event: MessageReceived, now: datetime) -> str:
     ctx = context(now)
     return steps_admit(
         store,
@@ -69,7 +68,7 @@ def admit(store: FirestoreInboundStore, event: MessageReceived, now: datetime) -
     )
 
 
-def answer(store: FirestoreInboundStore, now: datetime):
+def answer(store: FirestoreUnitsOfWork, now: datetime):
     return steps_answer(
         store, SESSION, lambda current: answer_inbox(current, ConversationEngine(), context(now))
     )
@@ -87,7 +86,7 @@ def huge(n: int) -> str:
 
 def test_a_session_in_handoff_keeps_admitting_after_a_hundred_huge_messages(db):
     clock = Clock()
-    store = FirestoreInboundStore(
+    store = FirestoreUnitsOfWork(
         db, clock, NoCheckpoints(), retention=lambda _: timedelta(days=180)
     )
     assert admit(store, message(0, "quero falar com um atendente", T0), T0) == "admitted"
@@ -120,7 +119,7 @@ def test_a_session_in_handoff_keeps_admitting_after_a_hundred_huge_messages(db):
 
 def test_every_write_sets_expire_at_from_the_tenants_retention(db):
     FirestoreTenantStore(db).save("demo", TenantConfig(session_retention_days=40))
-    store = FirestoreInboundStore(db, Clock(), NoCheckpoints())
+    store = FirestoreUnitsOfWork(db, Clock(), NoCheckpoints())
     admit(store, message(1, "Oi", T0), T0)
     document = db.collection(codec.SESSIONS).document(SESSION).get().to_dict()
     assert document["expire_at"] == T0 + timedelta(days=40)
@@ -128,9 +127,7 @@ def test_every_write_sets_expire_at_from_the_tenants_retention(db):
 
 def test_a_session_past_its_expire_at_is_read_as_absent_and_starts_afresh(db):
     clock = Clock()
-    store = FirestoreInboundStore(
-        db, clock, NoCheckpoints(), retention=lambda _: timedelta(days=31)
-    )
+    store = FirestoreUnitsOfWork(db, clock, NoCheckpoints(), retention=lambda _: timedelta(days=31))
     admit(store, message(1, "quero falar com um atendente", T0), T0)
     assert answer(store, T0 + timedelta(seconds=5)).handoff is not None
 
@@ -152,7 +149,7 @@ def test_a_session_past_its_expire_at_is_read_as_absent_and_starts_afresh(db):
 def test_a_write_firestore_refuses_becomes_a_retryable_session_unwritable_error(db, monkeypatch):
     # Only possible if the bounds were wrong: lift the budget so the emulator itself refuses.
     monkeypatch.setattr(bounds, "SESSION_BUDGET", 10 * 1024 * 1024)
-    store = FirestoreInboundStore(
+    store = FirestoreUnitsOfWork(
         db, Clock(), NoCheckpoints(), retention=lambda _: timedelta(days=180)
     )
     giant = new_session(
@@ -171,7 +168,7 @@ def test_a_write_firestore_refuses_becomes_a_retryable_session_unwritable_error(
 
 
 def test_a_session_over_the_budget_is_never_sent_to_firestore(db):
-    store = FirestoreInboundStore(
+    store = FirestoreUnitsOfWork(
         db, Clock(), NoCheckpoints(), retention=lambda _: timedelta(days=180)
     )
     giant = new_session(
@@ -189,7 +186,7 @@ def test_a_session_over_the_budget_is_never_sent_to_firestore(db):
 
 def test_a_long_history_is_shed_oldest_first_to_fit_the_budget(db, monkeypatch):
     monkeypatch.setattr(bounds, "SESSION_BUDGET", 64 * 1024)
-    store = FirestoreInboundStore(
+    store = FirestoreUnitsOfWork(
         db, Clock(), NoCheckpoints(), retention=lambda _: timedelta(days=180)
     )
     session = new_session(

@@ -8,14 +8,15 @@ import pytest
 from tests.integration.uow_steps import steps_admit, steps_answer
 
 from atende.adapters.checkpoints import NoCheckpoints
-from atende.adapters.firestore.inbound_store import FirestoreInboundStore
 from atende.adapters.firestore.tenant_store import FirestoreTenantStore
+from atende.adapters.firestore.unit_of_work import FirestoreUnitsOfWork
 from atende.agent_reply.desk import AgentDesk
 from atende.conversation.engine import ConversationEngine
 from atende.domain import keys
 from atende.domain.events import MessageKind, MessageReceived
 from atende.errors import MalformedPayloadError, SessionNotFoundError
 from atende.fsm.machine import InvalidTransitionError
+from atende.process_inbound.acting import record_once
 from atende.process_inbound.decisions import DecisionContext, admit_message, answer_inbox
 from atende.process_inbound.settings import ProcessingSettings
 from atende.tasks.follow_ups import FollowUps
@@ -98,10 +99,10 @@ def command(action, request_id, text=None, session=SESSION, tenant="demo"):
 
 @pytest.fixture
 def setup(db):
-    store = FirestoreInboundStore(db, Clock(), NoCheckpoints())
+    store = FirestoreUnitsOfWork(db, Clock(), NoCheckpoints())
     tenants = FirestoreTenantStore(db, ttl_seconds=0)
     queue = RecordingQueue()
-    desk = AgentDesk(store, store, tenants, FollowUps(queue), Clock(), POLICY)
+    desk = AgentDesk(store, tenants, FollowUps(queue), Clock(), POLICY)
     return store, tenants, queue, desk
 
 
@@ -217,7 +218,7 @@ def store_comment(store, channel, provider_id, reply_context):
         channel=channel, tenant_id="demo", event_type=event.type, created_at=T0,
         expire_at=T0 + timedelta(days=7),
     )  # fmt: skip
-    assert store.record_event(keys.dedupe_key(channel, "demo", event.event_id), dedupe, (), record)
+    assert record_once(store, keys.dedupe_key(channel, "demo", event.event_id), dedupe, (), record)
     return record.id
 
 

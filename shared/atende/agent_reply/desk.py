@@ -19,6 +19,7 @@ from atende.conversation.step import Turn, TurnContext
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
 from atende.domain.comment import CommentRecord, CommentStatus
+from atende.domain.decisions import ActOutcome, CommentReply, InboundDecision
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.messages import TextMessage
 from atende.domain.outbox import OutboxRecord, ReplyOrigin, order_key
@@ -27,11 +28,9 @@ from atende.errors import MalformedPayloadError, SessionNotFoundError
 from atende.observability.context import bind
 from atende.ports import (
     Clock,
-    CommentReply,
-    InboundDecision,
-    InboundStore,
     QueueName,
     TenantDirectory,
+    UnitOfWork,
     UnitsOfWork,
 )
 from atende.process_inbound.acting import Acted, act_once
@@ -115,7 +114,6 @@ def _request_replies(command: AgentCommand, session_id: str, acted: Acted) -> tu
 class AgentDesk:
     def __init__(
         self,
-        store: InboundStore,
         units: UnitsOfWork,
         tenants: TenantDirectory,
         follow_ups: FollowUps,
@@ -123,7 +121,6 @@ class AgentDesk:
         policy: ProcessingSettings,
         text_limit: Callable[[str], int] = lambda _channel: DEFAULT_TEXT_LIMIT,
     ) -> None:
-        self._store = store
         self._units = units
         self._tenants = tenants
         self._follow_ups = follow_ups
@@ -291,7 +288,22 @@ class AgentDesk:
             expire_at=now + self._policy.dedupe_ttl,
         )
         key = keys.agent_request_key(command.tenant_id, command.request_id)
-        result, comment = self._store.reply_to_comment(key, dedupe, command.comment_id, decide)
+        comment_id = command.comment_id
+
+        def work(uow: UnitOfWork) -> tuple[ActOutcome, CommentRecord | None]:
+            current = uow.comments.get(comment_id)
+            if current is None:
+                return "no_session", None
+            if uow.dedupe.seen(key):
+                return "duplicate", current
+            reply = decide(current)
+            uow.dedupe.add(key, dedupe)
+            uow.outbox.add(reply.outbox)
+            uow.comments.save(reply.comment)
+            uow.audit(reply.audit)
+            return "applied", reply.comment
+
+        result, comment = self._units.run(work).result
         if comment is None or result == "no_session":
             raise SessionNotFoundError("no such comment")
         outbox_id = keys.outbox_id(command.tenant_id, comment.id, source, 0)

@@ -1,6 +1,6 @@
-"""Writing a decision in a unit of work, and acting once on a session for a request that
-has its own dedupe key (an agent's request, a calendar change): what processing and the
-agent desk share."""
+"""What processing and the agent desk write, each in one unit of work: a turn's decision,
+a request acted on once (an agent's request, a calendar change), an event recorded once
+(a comment, anything unsupported), and a provider's delivery status applied once."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ from typing import Literal
 
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
+from atende.domain.comment import CommentRecord
+from atende.domain.decisions import InboundDecision
 from atende.domain.dedupe import DedupeRecord
+from atende.domain.events import StatusEvent
 from atende.domain.outbox import OutboxRecord, OutboxStatus, ReplyOrigin
 from atende.domain.session import Session
-from atende.ports import InboundDecision, UnitOfWork, UnitsOfWork
+from atende.ports import UnitOfWork, UnitsOfWork
+from atende.process_inbound.statuses import decide_status
 
 
 @dataclass(frozen=True)
@@ -130,3 +134,61 @@ def act_once(
     committed = units.run(work)
     acted = committed.result
     return Acted(acted.outcome, acted.session, acted.written, committed.at)
+
+
+def record_once(
+    units: UnitsOfWork,
+    key: str,
+    dedupe: DedupeRecord,
+    audit: tuple[AuditEntry, ...],
+    comment: CommentRecord | None = None,
+) -> bool:
+    """An event that changes no session, once: its dedupe record, the comment it carries (if
+    any) and its audit entries, in one unit of work. False for a duplicate."""
+
+    def work(uow: UnitOfWork) -> bool:
+        if uow.dedupe.seen(key):
+            return False
+        uow.dedupe.add(key, dedupe)
+        if comment is not None:
+            uow.comments.put(comment)
+        uow.audit(audit)
+        return True
+
+    return units.run(work).result
+
+
+def apply_status_once(
+    units: UnitsOfWork,
+    key: str,
+    dedupe: DedupeRecord,
+    event: StatusEvent,
+    tenant_id: str,
+    now: datetime,
+    correlation_id: str | None = None,
+) -> bool:
+    """A provider's delivery status, once: the reply it is about updated (`decide_status`),
+    its dedupe record and audit entry, in one unit of work. False for a duplicate."""
+
+    def work(uow: UnitOfWork) -> bool:
+        if uow.dedupe.seen(key):
+            return False
+        record = _status_record(uow, event)
+        decision = decide_status(record, event, now, tenant_id, correlation_id)
+        uow.dedupe.add(key, dedupe)
+        if record is not None and decision.record is not None and decision.record != record:
+            uow.outbox.save(decision.record)
+        uow.audit(decision.audit)
+        return True
+
+    return units.run(work).result
+
+
+def _status_record(uow: UnitOfWork, event: StatusEvent) -> OutboxRecord | None:
+    """The reply a status is about: by the callback data we attached to the send, else by
+    the provider's message id."""
+    if event.callback_data:
+        record = uow.outbox.get(event.callback_data)
+        if record is not None and record.channel == event.channel:
+            return record
+    return uow.outbox.by_provider_message_id(event.channel, event.provider_message_id)

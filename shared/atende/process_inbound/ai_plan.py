@@ -20,7 +20,7 @@ from atende.ai.contract import (
     ConversationAI,
 )
 from atende.domain.audit import AuditKind
-from atende.ports import InboundDecision
+from atende.domain.decisions import InboundDecision
 
 logger = logging.getLogger(__name__)
 

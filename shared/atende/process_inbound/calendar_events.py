@@ -10,6 +10,7 @@ from collections.abc import Callable
 from atende.conversation.appointments import appointment_notice
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
+from atende.domain.decisions import InboundDecision
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.events import CalendarEvent, CalendarSyncRequested
 from atende.domain.session import Session
@@ -17,12 +18,10 @@ from atende.errors import MalformedPayloadError
 from atende.ports import (
     CalendarSync,
     Clock,
-    InboundDecision,
-    InboundStore,
     TaskQueue,
     UnitsOfWork,
 )
-from atende.process_inbound.acting import act_once
+from atende.process_inbound.acting import act_once, record_once
 from atende.process_inbound.calendar_sync import sync_calendar
 from atende.process_inbound.decisions import DecisionContext, apply_turn, decision_for
 from atende.process_inbound.settings import ProcessingSettings
@@ -38,7 +37,6 @@ ContextFor = Callable[[str, str, str, str | None], DecisionContext]
 class CalendarEvents:
     def __init__(
         self,
-        store: InboundStore,
         units: UnitsOfWork,
         queue: TaskQueue,
         follow_ups: FollowUps,
@@ -47,7 +45,6 @@ class CalendarEvents:
         calendars: Callable[[str], CalendarSync] | None,
         context: ContextFor,
     ) -> None:
-        self._store = store
         self._units = units
         self._queue = queue
         self._follow_ups = follow_ups
@@ -124,5 +121,5 @@ class CalendarEvents:
             correlation_id=correlation_id,
             detail={"event_type": event.type, "notice": False, "reason": reason},
         )
-        recorded = self._store.record_event(key, dedupe, (audit,))
+        recorded = record_once(self._units, key, dedupe, (audit,))
         return f"appointment_{reason}" if recorded else "duplicate"

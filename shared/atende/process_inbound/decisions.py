@@ -10,14 +10,13 @@ from atende.ai.contract import Suggester
 from atende.conversation.step import ConversationStep, Note, Turn, TurnContext
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
-from atende.domain.dedupe import DedupeRecord
+from atende.domain.decisions import InboundDecision
 from atende.domain.events import MessageReceived
 from atende.domain.handoff import project
 from atende.domain.messages import TextMessage
 from atende.domain.outbox import OutboxRecord, ReplyOrigin, order_key
 from atende.domain.session import Author, Session, new_session
 from atende.errors import AtendeError, TransientError
-from atende.ports import InboundDecision
 from atende.tenants.tenant_config import DEFAULT_CONFIG, TenantConfig
 
 #: WhatsApp's limit for one text message; channels with a lower one say so.
@@ -156,7 +155,6 @@ def decision_for(
     before: Session,
     applied: AppliedTurn,
     ctx: DecisionContext,
-    dedupe: tuple[tuple[str, DedupeRecord], ...] = (),
     *,
     activity: bool = True,
 ) -> InboundDecision:
@@ -168,7 +166,6 @@ def decision_for(
         session=session.next_version(ctx.now),
         outbox=applied.outbox,
         audit=applied.audit,
-        dedupe=dedupe,
         handoff=project(before, session, ctx.now, ctx.outbox_ttl),
     )
 

@@ -54,14 +54,13 @@ from atende.observability.context import bind
 from atende.ports import (
     Checkpoints,
     Clock,
-    InboundStore,
     QueueName,
     TaskQueue,
     TaskRequest,
     UnitOfWork,
     UnitsOfWork,
 )
-from atende.process_inbound.acting import Written, write
+from atende.process_inbound.acting import Written, apply_status_once, record_once, write
 from atende.process_inbound.ai_plan import RecordingSuggester, ReplaySuggester, log_fallbacks
 from atende.process_inbound.batch import handle_batch
 from atende.process_inbound.calendar_events import CalendarEvents
@@ -77,7 +76,6 @@ from atende.process_inbound.decisions import (
     decision_for,
 )
 from atende.process_inbound.settings import ProcessingSettings
-from atende.process_inbound.statuses import decide_status
 from atende.tasks.contracts import (
     PROCESS_INBOUND,
     PROCESS_TASK,
@@ -111,7 +109,6 @@ _MAX_QUARANTINES = 10
 class InboundProcessor:
     def __init__(
         self,
-        store: InboundStore,
         units: UnitsOfWork,
         queue: TaskQueue,
         flow: ConversationStep,
@@ -124,7 +121,6 @@ class InboundProcessor:
     ) -> None:
         self._dead_letters = dead_letters
         self._poison_after = poison_after_attempts
-        self._store = store
         self._units = units
         self._queue = queue
         self._flow = flow
@@ -134,7 +130,6 @@ class InboundProcessor:
         self._conversation = conversation
         self._follow_ups = FollowUps(queue)
         self._calendar = CalendarEvents(
-            store,
             units,
             queue,
             self._follow_ups,
@@ -460,11 +455,8 @@ class InboundProcessor:
             expire_at=now + self._policy.dedupe_ttl,
         )
         if isinstance(event, MessageSent | MessageDelivered | MessageRead | MessageFailed):
-            applied = self._store.apply_status(
-                key,
-                dedupe,
-                event,
-                lambda record: decide_status(record, event, now, task.tenant_id, correlation_id),
+            applied = apply_status_once(
+                self._units, key, dedupe, event, task.tenant_id, now, correlation_id
             )
             return "status_applied" if applied else "duplicate"
         audit = AuditEntry(
@@ -481,5 +473,5 @@ class InboundProcessor:
             if isinstance(event, CommentReceived)
             else None
         )
-        recorded = self._store.record_event(key, dedupe, (audit,), comment)
+        recorded = record_once(self._units, key, dedupe, (audit,), comment)
         return f"recorded_{event.type}" if recorded else "duplicate"

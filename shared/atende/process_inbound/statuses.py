@@ -6,9 +6,9 @@ from datetime import datetime
 
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
+from atende.domain.decisions import StatusDecision
 from atende.domain.events import STATUS_RANK, MessageFailed, StatusEvent
 from atende.domain.outbox import OutboxRecord, OutboxStatus
-from atende.ports import StatusDecision
 
 #: A record we could not confirm (a crash mid-send, a retry after a timeout) is proven sent
 #: by any status the provider reports about it.

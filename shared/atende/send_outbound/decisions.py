@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from atende.domain import keys
 from atende.domain.audit import AuditEntry, AuditKind
@@ -14,7 +15,18 @@ from atende.domain.outbox import (
     OutboxStatus,
 )
 from atende.errors import AtendeError, TransientError
-from atende.ports import SendGate, SendResult
+from atende.ports import SendResult
+
+
+@dataclass(frozen=True)
+class SendGate:
+    """What sending decided about one reply before calling the provider."""
+
+    #: "send": claimed (status sending); "hold": found mid-send, held for review;
+    #: "done": settled already (sent, failed, held, suppressed by an opt-out, dead-lettered).
+    action: Literal["send", "done", "hold"]
+    record: OutboxRecord | None
+    audit: tuple[AuditEntry, ...] = ()
 
 
 @dataclass(frozen=True)

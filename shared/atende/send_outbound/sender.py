@@ -44,14 +44,13 @@ from atende.ports import (
     OutboxStore,
     ProviderSender,
     QueueName,
-    SendGate,
     SendResult,
     TenantDirectory,
     UnitOfWork,
     UnitsOfWork,
 )
 from atende.send_outbound import decisions as send_decision
-from atende.send_outbound.decisions import SendContext, audit_entry
+from atende.send_outbound.decisions import SendContext, SendGate, audit_entry
 from atende.tasks.contracts import OutboundTask
 from atende.tasks.dead_letters import DEAD_LETTERED, DeadLetterRecorder, WorkRef, error_code
 

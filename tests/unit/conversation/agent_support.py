@@ -9,10 +9,10 @@ from atende.ai.contract import Suggester
 from atende.conversation.engine import ConversationEngine
 from atende.conversation.step import Turn, TurnContext
 from atende.domain.audit import AuditKind
+from atende.domain.decisions import InboundDecision
 from atende.domain.events import MessageKind, MessageReceived
 from atende.domain.session import Session
 from atende.fsm.states import State
-from atende.ports import InboundDecision
 from atende.process_inbound.decisions import (
     DecisionContext,
     admit_message,

@@ -11,10 +11,10 @@ from atende.ai.contract import AiOutcome, AiRequest
 from atende.conversation.engine import ConversationEngine
 from atende.conversation.step import ConversationStep
 from atende.domain.audit import AuditKind
+from atende.domain.decisions import InboundDecision
 from atende.domain.events import MediaRef, MessageKind, MessageReceived
 from atende.domain.session import Session
 from atende.fsm.states import State
-from atende.ports import InboundDecision
 from atende.process_inbound.decisions import DecisionContext, admit_message, answer_inbox
 from atende.tenants.hours import BusinessHours, Interval
 from atende.tenants.tenant_config import (

@@ -19,10 +19,10 @@ from atende.channels.whatsapp.parse import parse_delivery as parse_whatsapp
 from atende.conversation.engine import ConversationEngine
 from atende.conversation.idle import close_if_idle
 from atende.domain.audit import AuditKind
+from atende.domain.decisions import InboundDecision
 from atende.domain.events import MessageKind, MessageReceived
 from atende.domain.session import Session, StoredMessage
 from atende.fsm.states import State
-from atende.ports import InboundDecision
 from atende.process_inbound.decisions import DecisionContext, admit_message, answer_inbox
 from atende.tenants.tenant_config import DEFAULT_CONFIG, AbusePolicy, TenantConfig
 

@@ -20,6 +20,7 @@ from atende.adapters.firestore import codec, doc_size
 from atende.adapters.firestore.client import run_transaction_at
 from atende.domain import bounds
 from atende.domain.audit import AuditEntry
+from atende.domain.comment import CommentRecord
 from atende.domain.dedupe import DedupeRecord
 from atende.domain.handoff import HandoffRecord
 from atende.domain.outbox import OutboxRecord
@@ -197,12 +198,50 @@ class _Outbox:
         ref = self._store._ref(codec.OUTBOX, record.id)
         self._transaction.create(ref, codec.to_document(record))
 
+    def by_provider_message_id(self, channel: str, provider_message_id: str) -> OutboxRecord | None:
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query = (
+            self._store._db.collection(codec.OUTBOX)
+            .where(filter=FieldFilter("provider_message_id", "==", provider_message_id))
+            .limit(1)
+        )
+        for snapshot in self._transaction.get(query):
+            record = OutboxRecord.model_validate(snapshot.to_dict())
+            if record.channel == channel:
+                self._read[record.id] = snapshot
+                return record
+        return None
+
     def save(self, record: OutboxRecord) -> None:
         snapshot = self._read.get(record.id)
         if snapshot is None or not snapshot.exists:
             raise AssertionError("an outbox record is read before it is saved")  # pragma: no cover
         option = self._store._db.write_option(last_update_time=snapshot.update_time)
         self._transaction.update(snapshot.reference, codec.to_document(record), option=option)
+
+
+class _Comments:
+    def __init__(self, store: FirestoreUnitsOfWork, transaction: Any) -> None:
+        self._store = store
+        self._transaction = transaction
+        self._read: dict[str, Any] = {}
+
+    def get(self, comment_id: str) -> CommentRecord | None:
+        snapshot = self._store._ref(codec.COMMENTS, comment_id).get(transaction=self._transaction)
+        self._read[comment_id] = snapshot
+        return CommentRecord.model_validate(snapshot.to_dict()) if snapshot.exists else None
+
+    def save(self, comment: CommentRecord) -> None:
+        snapshot = self._read.get(comment.id)
+        if snapshot is None or not snapshot.exists:
+            raise AssertionError("a comment is read before it is saved")  # pragma: no cover
+        option = self._store._db.write_option(last_update_time=snapshot.update_time)
+        self._transaction.update(snapshot.reference, codec.to_document(comment), option=option)
+
+    def put(self, comment: CommentRecord) -> None:
+        ref = self._store._ref(codec.COMMENTS, comment.id)
+        self._transaction.set(ref, codec.to_document(comment))
 
 
 class _Dedupe:
@@ -240,6 +279,7 @@ class _FirestoreUnitOfWork:
         self._outbox = _Outbox(store, transaction)
         self._handoffs = _Handoffs(store, transaction)
         self._dedupe = _Dedupe(store, transaction)
+        self._comments = _Comments(store, transaction)
         self._audit: list[AuditEntry] = []
 
     @property
@@ -257,6 +297,10 @@ class _FirestoreUnitOfWork:
     @property
     def dedupe(self) -> _Dedupe:
         return self._dedupe
+
+    @property
+    def comments(self) -> _Comments:
+        return self._comments
 
     def audit(self, entries: tuple[AuditEntry, ...]) -> None:
         self._audit.extend(entries)

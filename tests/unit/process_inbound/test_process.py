@@ -45,7 +45,7 @@ class Clock:
 
 
 class MemoryStore:
-    """InboundStore in memory: same contract, one dict per collection, no concurrency."""
+    """The units of work in memory: one dict per collection, no concurrency."""
 
     def __init__(self, clock):
         self.clock = clock
@@ -68,28 +68,6 @@ class MemoryStore:
         uow.commit()
         return Committed(result, self.clock.now())
 
-    def act(self, key, dedupe, session_id, decide):
-        current = self.sessions.get(session_id)
-        if current is None:
-            return "no_session", None
-        if self._duplicate(key):
-            return "duplicate", current
-        decision = decide(current)
-        self.dedupe[key] = dedupe
-        self.sessions[session_id] = decision.session
-        self.outbox.update({record.id: record for record in decision.outbox})
-        self.audit.extend(decision.audit)
-        return "applied", decision.session
-
-    def record_event(self, key, dedupe, audit, comment=None):
-        if self._duplicate(key):
-            return False
-        self.dedupe[key] = dedupe
-        self.audit.extend(audit)
-        if comment is not None:
-            self.comments[comment.id] = comment
-        return True
-
     def get(self, session_id):
         return self.sessions.get(session_id)
 
@@ -100,7 +78,7 @@ class MemoryUnitOfWork:
     def __init__(self, store):
         self.store = store
         self.staged_sessions, self.staged_outbox, self.staged_audit = {}, {}, []
-        self.staged_handoffs = {}
+        self.staged_handoffs, self.staged_comments = {}, {}
 
     @property
     def sessions(self):
@@ -108,7 +86,11 @@ class MemoryUnitOfWork:
 
     @property
     def outbox(self):
-        return _Adder(self.staged_outbox, self.store.outbox)
+        return _Outbox(self.staged_outbox, self.store.outbox)
+
+    @property
+    def comments(self):
+        return _Adder(self.staged_comments, self.store.comments)
 
     @property
     def handoffs(self):
@@ -137,6 +119,7 @@ class MemoryUnitOfWork:
         self.store.outbox.update(self.staged_outbox)
         self.store.audit.extend(self.staged_audit)
         self.store.handoffs.update(self.staged_handoffs)
+        self.store.comments.update(self.staged_comments)
 
 
 class _Dedupe:
@@ -163,6 +146,20 @@ class _Adder:
 
     def save(self, record):
         self.staged[self.key(record)] = record
+
+    put = save
+
+
+class _Outbox(_Adder):
+    def by_provider_message_id(self, channel, provider_message_id):
+        return next(
+            (
+                r
+                for r in (*self.staged.values(), *self.existing.values())
+                if r.channel == channel and r.provider_message_id == provider_message_id
+            ),
+            None,
+        )
 
 
 class Tenants:
@@ -226,7 +223,6 @@ def build(tenant=None, ai_answers=None, calendar_events=()):
     ai = ScriptedAi(store, *ai_answers) if ai_answers is not None else None
     calendar = FakeCalendarSync(queue, list(calendar_events))
     processor = InboundProcessor(
-        store,
         store,
         queue,
         ConversationEngine(),

@@ -3,7 +3,7 @@ provider request and records the reply sent with the dry-run marks, and never ca
 provider; every other tenant's replies are sent as before."""
 
 import pytest
-from tests.unit.pipeline.send_world import build as build_world
+from tests.unit.send_outbound.send_world import build as build_world
 
 from atende.adapters.http_sender import DryRunSender
 from atende.domain.outbox import CallOutcome, OutboxStatus

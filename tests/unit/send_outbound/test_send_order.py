@@ -6,7 +6,7 @@ reply whose earlier send may have reached the provider is held, never sent twice
 from datetime import timedelta
 
 import pytest
-from tests.unit.pipeline.send_world import MAX_WAIT, PAUSES, SESSION, build, refused, timed_out
+from tests.unit.send_outbound.send_world import MAX_WAIT, PAUSES, SESSION, build, refused, timed_out
 
 from atende.domain.audit import AuditKind
 from atende.domain.events import MessageDelivered

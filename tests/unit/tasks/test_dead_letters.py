@@ -7,9 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from tests.unit.pipeline.send_world import SESSION as SEND_SESSION
-from tests.unit.pipeline.send_world import build, out, refused
-from tests.unit.pipeline.test_process import (
+from tests.unit.process_inbound.test_process import (
     SESSION,
     Clock,
     MemoryStore,
@@ -18,6 +16,8 @@ from tests.unit.pipeline.test_process import (
     Tenants,
     text,
 )
+from tests.unit.send_outbound.send_world import SESSION as SEND_SESSION
+from tests.unit.send_outbound.send_world import build, out, refused
 
 from atende.conversation.engine import ConversationEngine
 from atende.domain.dead_letter import DeadLetter
@@ -121,7 +121,6 @@ def inbound_world(flow=None):
     letters = MemoryDeadLetters(sessions=store)
     recorder = DeadLetterRecorder(letters, clock, "process_inbound", "inbound", timedelta(days=30))
     processor = InboundProcessor(
-        store,
         store,
         queue,
         flow or ConversationEngine(),
