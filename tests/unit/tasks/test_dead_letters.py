@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from tests.unit.process_inbound.test_process import (
+from tests.unit.process_inbound.process_world import (
     SESSION,
     Clock,
     MemoryStore,
