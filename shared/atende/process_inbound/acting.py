@@ -5,7 +5,7 @@ a request acted on once (an agent's request, a calendar change), an event record
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -132,8 +132,7 @@ def act_once(
         return Acted("applied", written.session, written)
 
     committed = units.run(work)
-    acted = committed.result
-    return Acted(acted.outcome, acted.session, acted.written, committed.at)
+    return replace(committed.result, at=committed.at)
 
 
 def record_once(

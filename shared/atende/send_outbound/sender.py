@@ -51,8 +51,8 @@ from atende.ports import (
 )
 from atende.send_outbound import decisions as send_decision
 from atende.send_outbound.decisions import SendContext, SendGate, audit_entry
-from atende.tasks.contracts import OutboundTask
 from atende.tasks.dead_letters import DEAD_LETTERED, DeadLetterRecorder, WorkRef, error_code
+from atende.tasks.outbound_task import OutboundTask
 
 logger = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ from atende.tasks.contracts import (
     AnswerTask,
     InboundBatch,
     InboundTask,
-    OutboundTask,
 )
+from atende.tasks.outbound_task import OutboundTask
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ from atende.domain import keys
 from atende.domain.outbox import OutboxRecord
 from atende.domain.session import Session
 from atende.ports import TaskQueue, TaskRequest
-from atende.tasks.contracts import PROCESS_INBOUND, SEND_OUTBOUND, IdleTask, OutboundTask
+from atende.tasks.contracts import PROCESS_INBOUND, SEND_OUTBOUND, IdleTask
+from atende.tasks.outbound_task import OutboundTask
 
 #: A send task carries its records while its body stays under this (Cloud Tasks: 1 MB).
 MAX_CARRIED_BYTES = 512 * 1024

@@ -63,7 +63,7 @@ class MemoryUnitOfWork:
     def __init__(self, store):
         self.store = store
         self.staged_sessions, self.staged_outbox, self.staged_audit = {}, {}, []
-        self.staged_handoffs, self.staged_comments = {}, {}
+        self.staged_handoffs, self.staged_comments, self.staged_dedupe = {}, {}, {}
 
     @property
     def sessions(self):
@@ -99,7 +99,7 @@ class MemoryUnitOfWork:
         return None
 
     def commit(self):
-        self.store.dedupe.update(getattr(self, "staged_dedupe", {}))
+        self.store.dedupe.update(self.staged_dedupe)
         self.store.sessions.update(self.staged_sessions)
         self.store.outbox.update(self.staged_outbox)
         self.store.audit.extend(self.staged_audit)
@@ -115,7 +115,7 @@ class _Dedupe:
         return self.uow.store._duplicate(key)
 
     def add(self, key, record):
-        self.uow.__dict__.setdefault("staged_dedupe", {})[key] = record
+        self.uow.staged_dedupe[key] = record
 
 
 class _Adder:

@@ -13,7 +13,7 @@ from atende.domain.events import MessageDelivered
 from atende.domain.outbox import CallOutcome, OutboxStatus, ReplyOrigin
 from atende.errors import ProviderTransientError, TransientError, WaitingForEarlierReplyError
 from atende.process_inbound.statuses import decide_status
-from atende.tasks.contracts import OutboundTask
+from atende.tasks.outbound_task import OutboundTask
 
 
 def test_a_commits_replies_go_out_in_order_with_no_outbox_read_and_two_writes_each():

@@ -30,7 +30,7 @@ from atende.process_inbound.conversation_deps import ConversationDeps
 from atende.process_inbound.decisions import PoisonMessageError
 from atende.process_inbound.processor import InboundProcessor
 from atende.process_inbound.settings import ProcessingSettings
-from atende.tasks.contracts import AnswerTask, IdleTask, InboundBatch, InboundTask, OutboundTask
+from atende.tasks.contracts import AnswerTask, IdleTask, InboundBatch, InboundTask
 from atende.tasks.dead_letters import (
     DeadLetterRecorder,
     DeadLetterReplayer,
@@ -38,6 +38,7 @@ from atende.tasks.dead_letters import (
     describe_inbound,
     describe_outbound,
 )
+from atende.tasks.outbound_task import OutboundTask
 
 MAX_ATTEMPTS = 3
 CONTACT_NUMBER = "5511999990000"

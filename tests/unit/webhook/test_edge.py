@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -157,3 +159,18 @@ def test_handshake_echoes_the_challenge_only_for_our_token():
 
 def test_other_methods_are_not_allowed():
     assert run(edge(RecordingQueue()).handle(EdgeRequest(method="PUT"), "c")).status == 405
+
+
+def test_the_webhook_never_imports_the_outbox_or_session_models() -> None:
+    """The webhook builds inbound tasks only: what the send tasks carry stays out of its cold
+    start (a fresh interpreter: what this one has imported says nothing)."""
+    probe = "import json, sys, atende.webhook.edge; print(json.dumps(sorted(sys.modules)))"
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = set(json.loads(run.stdout))
+    assert not loaded & {
+        "atende.domain.outbox",
+        "atende.domain.session",
+        "atende.tasks.outbound_task",
+    }

@@ -74,8 +74,3 @@ def write_audit(db: Any, writer: Any, entries: tuple[AuditEntry, ...]) -> None:
     if entries:
         ref = db.collection(AUDIT).document(audit_document_id())
         writer.set(ref, audit_document(entries))
-
-
-def audit_entries(document: dict[str, Any]) -> list[AuditEntry]:
-    """The entries an audit document holds, in order."""
-    return [AuditEntry.model_validate(entry) for entry in document.get("entries", [])]

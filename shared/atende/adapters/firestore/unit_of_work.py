@@ -142,9 +142,7 @@ class FirestoreUnitsOfWork:
         session, document = self._fitted(session.retained(now, self._retention(session.tenant_id)))
         _log_overflow(before, session)
         if snapshot.exists:
-            # The version check: the session must still be exactly the one we read.
-            option = self._db.write_option(last_update_time=snapshot.update_time)
-            transaction.update(snapshot.reference, document, option=option)
+            _update_checked(self._db, transaction, snapshot, document)
         else:
             transaction.create(snapshot.reference, document)
         return session
@@ -183,16 +181,44 @@ class _Sessions:
         return self._store._save_session(self._transaction, snapshot, session, before)
 
 
-class _Outbox:
-    def __init__(self, store: FirestoreUnitsOfWork, transaction: Any) -> None:
+def _update_checked(db: Any, transaction: Any, snapshot: Any, document: dict[str, Any]) -> None:
+    """The version check: written only if the document is still the one this unit of work
+    read (its update time)."""
+    option = db.write_option(last_update_time=snapshot.update_time)
+    transaction.update(snapshot.reference, document, option=option)
+
+
+class _ReadThenSave:
+    """Documents of one collection read in the unit of work, each saved against that read."""
+
+    def __init__(self, store: FirestoreUnitsOfWork, transaction: Any, collection: str) -> None:
         self._store = store
         self._transaction = transaction
+        self._collection = collection
         self._read: dict[str, Any] = {}
 
+    def _get(self, key: str) -> dict[str, Any] | None:
+        snapshot = self._store._ref(self._collection, key).get(transaction=self._transaction)
+        self._read[key] = snapshot
+        data: dict[str, Any] | None = snapshot.to_dict() if snapshot.exists else None
+        return data
+
+    def _save(self, key: str, document: dict[str, Any]) -> None:
+        snapshot = self._read.get(key)
+        if snapshot is None or not snapshot.exists:
+            raise AssertionError(
+                f"{self._collection}/{key} is saved without being read"
+            )  # pragma: no cover
+        _update_checked(self._store._db, self._transaction, snapshot, document)
+
+
+class _Outbox(_ReadThenSave):
+    def __init__(self, store: FirestoreUnitsOfWork, transaction: Any) -> None:
+        super().__init__(store, transaction, codec.OUTBOX)
+
     def get(self, outbox_id: str) -> OutboxRecord | None:
-        snapshot = self._store._ref(codec.OUTBOX, outbox_id).get(transaction=self._transaction)
-        self._read[outbox_id] = snapshot
-        return OutboxRecord.model_validate(snapshot.to_dict()) if snapshot.exists else None
+        data = self._get(outbox_id)
+        return None if data is None else OutboxRecord.model_validate(data)
 
     def add(self, record: OutboxRecord) -> None:
         ref = self._store._ref(codec.OUTBOX, record.id)
@@ -214,30 +240,19 @@ class _Outbox:
         return None
 
     def save(self, record: OutboxRecord) -> None:
-        snapshot = self._read.get(record.id)
-        if snapshot is None or not snapshot.exists:
-            raise AssertionError("an outbox record is read before it is saved")  # pragma: no cover
-        option = self._store._db.write_option(last_update_time=snapshot.update_time)
-        self._transaction.update(snapshot.reference, codec.to_document(record), option=option)
+        self._save(record.id, codec.to_document(record))
 
 
-class _Comments:
+class _Comments(_ReadThenSave):
     def __init__(self, store: FirestoreUnitsOfWork, transaction: Any) -> None:
-        self._store = store
-        self._transaction = transaction
-        self._read: dict[str, Any] = {}
+        super().__init__(store, transaction, codec.COMMENTS)
 
     def get(self, comment_id: str) -> CommentRecord | None:
-        snapshot = self._store._ref(codec.COMMENTS, comment_id).get(transaction=self._transaction)
-        self._read[comment_id] = snapshot
-        return CommentRecord.model_validate(snapshot.to_dict()) if snapshot.exists else None
+        data = self._get(comment_id)
+        return None if data is None else CommentRecord.model_validate(data)
 
     def save(self, comment: CommentRecord) -> None:
-        snapshot = self._read.get(comment.id)
-        if snapshot is None or not snapshot.exists:
-            raise AssertionError("a comment is read before it is saved")  # pragma: no cover
-        option = self._store._db.write_option(last_update_time=snapshot.update_time)
-        self._transaction.update(snapshot.reference, codec.to_document(comment), option=option)
+        self._save(comment.id, codec.to_document(comment))
 
     def put(self, comment: CommentRecord) -> None:
         ref = self._store._ref(codec.COMMENTS, comment.id)
